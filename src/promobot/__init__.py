@@ -1,0 +1,3 @@
+"""promobot: a ChatOps promotion system for GitOps."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The command line: parse, call the server or the service layer, print."""

@@ -1,0 +1,214 @@
+"""promobot's configuration: one YAML file, validated on load into typed settings.
+
+Secrets never sit in the YAML: a user's API token names an environment variable or a file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from promobot.domain import errors
+from promobot.domain.artifacts import NAME
+from promobot.domain.pipeline import App, Approval, ApprovalRule, Environment, Pipeline
+
+DEFAULT_PATH = "promobot.yaml"
+ENV_VAR = "PROMOBOT_CONFIG"
+
+Name = Annotated[str, Field(pattern=NAME.pattern)]
+RefName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,100}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApprovalSettings(Strict):
+    rule: ApprovalRule = ApprovalRule.NONE
+    approvals: int = Field(default=1, ge=1, le=10)
+    approvers: list[Name] = []
+
+    @model_validator(mode="after")
+    def _approvers_for_pull_requests(self) -> ApprovalSettings:
+        if self.rule is ApprovalRule.PULL_REQUEST and not self.approvers:
+            raise ValueError("a pull_request approval needs `approvers`: the roles allowed to approve")
+        return self
+
+
+class EnvironmentSettings(Strict):
+    name: Name
+    branch: RefName
+    tag_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.]{0,30}$")]
+    auto_deploy: bool = False
+    approval: ApprovalSettings = ApprovalSettings()
+    promoters: list[Name] = Field(min_length=1)
+
+
+class AppSettings(Strict):
+    name: Name
+    repository: str = Field(min_length=1)
+    image: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]{0,127}$")]
+    command: list[str] = ["python3", "app.py"]
+
+
+class GitOpsSettings(Strict):
+    repository: str = Field(min_length=1)
+    branch: RefName = "main"
+    path: str = "{env}/{app}/kustomization.yaml"
+
+    @field_validator("path")
+    @classmethod
+    def _path_names_env_and_app(cls, value: str) -> str:
+        if "{env}" not in value or "{app}" not in value or value.startswith("/") or ".." in value:
+            raise ValueError("must be a relative path containing {env} and {app}")
+        return value
+
+
+class RegistrySettings(Strict):
+    kind: Literal["oci-layout"] = "oci-layout"
+    path: str = Field(min_length=1)
+
+
+class EngineSettings(Strict):
+    kind: Literal["local"] = "local"
+    workdir: str = Field(min_length=1)
+    poll_seconds: float = Field(default=1.0, gt=0)
+    health_timeout_seconds: float = Field(default=15.0, gt=0)
+
+
+class BuilderSettings(Strict):
+    kind: Literal["local", "none"] = "local"
+
+
+class ServerSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=1, le=65535)
+    webhook_token: TokenSource
+
+
+class TokenSource(Strict):
+    env: str | None = None
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TokenSource:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of `env` (a variable name) or `file` (a path)")
+        return self
+
+    def read(self, base: Path) -> str:
+        if self.env is not None:
+            value = os.environ.get(self.env, "")
+            where = f"environment variable {self.env}"
+        else:
+            path = base / Path(self.file or "")
+            where = f"file {path}"
+            try:
+                value = path.read_text(encoding="utf-8")
+            except OSError:
+                value = ""
+        value = value.strip()
+        if not value:
+            raise errors.ConfigError(f"no token in {where}", "set it, or point the config at another source")
+        return value
+
+
+ServerSettings.model_rebuild()
+
+
+class UserSettings(Strict):
+    name: Name
+    roles: list[Name] = Field(min_length=1)
+    token: TokenSource
+
+
+class Settings(Strict):
+    environments: list[EnvironmentSettings] = Field(min_length=1)
+    apps: list[AppSettings] = Field(min_length=1)
+    gitops: GitOpsSettings
+    registry: RegistrySettings
+    engine: EngineSettings
+    builder: BuilderSettings = BuilderSettings()
+    database: Annotated[str, Field(min_length=1)] = "sqlite:///promobot.db"
+    server: ServerSettings
+    users: list[UserSettings] = Field(min_length=1)
+    state_dir: str = ".promobot"
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        for kind, names in (
+            ("environment", [e.name for e in self.environments]),
+            ("environment branch", [e.branch for e in self.environments]),
+            ("environment tag_prefix", [e.tag_prefix for e in self.environments]),
+            ("app", [a.name for a in self.apps]),
+            ("user", [u.name for u in self.users]),
+        ):
+            seen = {n for n in names if names.count(n) > 1}
+            if seen:
+                raise ValueError(f"each {kind} must be unique; repeated: {', '.join(sorted(seen))}")
+        return self
+
+    def pipeline(self) -> Pipeline:
+        return Pipeline(
+            environments=tuple(
+                Environment(
+                    name=e.name,
+                    branch=e.branch,
+                    tag_prefix=e.tag_prefix,
+                    auto_deploy=e.auto_deploy,
+                    approval=Approval(e.approval.rule, e.approval.approvals, frozenset(e.approval.approvers)),
+                    promoters=frozenset(e.promoters),
+                )
+                for e in self.environments
+            ),
+            apps=tuple(App(a.name, a.repository, a.image) for a in self.apps),
+        )
+
+
+class Loaded(BaseModel):
+    """Settings plus the directory relative paths in them are read from."""
+
+    model_config = ConfigDict(frozen=True)
+    settings: Settings
+    base: Path
+    path: Path
+
+    def resolve(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else (self.base / path)
+
+
+def locate(explicit: str | None) -> Path:
+    return Path(explicit or os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+def load(explicit: str | None = None) -> Loaded:
+    """Read and validate the config; a ConfigError names the key and what is expected."""
+    path = locate(explicit)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise errors.ConfigError(
+            f"no config file at {path}",
+            f"pass --config, set {ENV_VAR}, or create one with `promobot sandbox DIR`",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise errors.ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    return parse(raw, path=path)
+
+
+def parse(raw: object, *, path: Path) -> Loaded:
+    if not isinstance(raw, dict):
+        raise errors.ConfigError(f"{path} must hold a mapping of settings at the top level")
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        message = first["msg"].removeprefix("Value error, ")
+        raise errors.ConfigError(f"{path}: {key}: {message}") from None
+    return Loaded(settings=settings, base=path.resolve().parent, path=path.resolve())

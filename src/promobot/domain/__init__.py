@@ -1,0 +1,1 @@
+"""Pure promotion rules and values: no I/O, no framework imports."""

@@ -1,0 +1,255 @@
+"""The small interfaces the service layer uses to reach the world; adapters implement them.
+
+Every port is a Protocol. Fakes in the tests implement the same Protocols, so a changed port breaks them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from promobot.domain.artifacts import Artifact
+from promobot.domain.deployments import Deployment, Health, Hold, Pin
+from promobot.domain.operations import Operation, OperationEvent
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    subject: str
+    author: str
+    tree: str
+    parents: tuple[str, ...]
+    trailers: Mapping[str, str] = field(default_factory=dict)
+
+
+class AppRepo(Protocol):
+    """One application's git repository, through a warm local mirror of its remote.
+
+    Branch and tag names passed here come from the configuration or from promobot itself; commit ids are
+    full 40-hex SHAs unless a method says otherwise.
+    """
+
+    def refresh(self) -> None:
+        """Fetch every branch and tag from the remote into the mirror."""
+
+    def branch_head(self, branch: str) -> str | None:
+        """The remote branch's head after the last refresh, or None if it does not exist."""
+
+    def resolve(self, prefix: str) -> list[str]:
+        """Full SHAs of the commits whose id starts with `prefix` (hex, 4-40 chars)."""
+
+    def commit(self, sha: str) -> Commit:
+        """One commit, with the trailers of its message parsed."""
+
+    def find_by_trailer(self, branch: str, key: str, value: str, *, depth: int = 200) -> str | None:
+        """The newest commit on `branch` (first-parent, up to `depth`) whose trailer `key` equals `value`."""
+
+    def create_commit(self, *, tree_of: str, parents: Sequence[str], message: str) -> str:
+        """Write a commit (into the mirror only) whose tree is exactly the tree of `tree_of`."""
+
+    def push_branch(self, branch: str, sha: str, *, expected: str | None) -> None:
+        """Move the remote `branch` to `sha` if it still points at `expected` (None: must not exist).
+
+        Raises TemporaryError when someone moved the branch first (re-read and try again).
+        """
+
+    def push_tag(self, tag: str, sha: str) -> str:
+        """Create the remote tag at `sha` unless it exists; return the commit the tag points at."""
+
+    def delete_branch(self, branch: str) -> None:
+        """Delete the remote branch if it exists."""
+
+    def log(self, base: str, head: str, *, limit: int) -> tuple[list[Commit], int]:
+        """Commits reachable from `head` but not from `base`, newest first, at most `limit`; and the total."""
+
+    def changed_files(self, base: str, head: str) -> list[str]:
+        """Paths that differ between the trees of `base` and `head`."""
+
+
+class GitOpsRepo(Protocol):
+    """The GitOps repository: per environment and app, the pinned image (kustomize `images:` by digest)."""
+
+    def read_pins(self) -> dict[tuple[str, str], Pin]:
+        """Every (env, app) pin at the remote's head."""
+
+    def write_pin(self, env: str, app: str, pin: Pin, *, message: str) -> str | None:
+        """Commit and push the pin; None when it already pinned exactly that (nothing committed)."""
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    url: str
+    head_sha: str
+
+
+class Forge(Protocol):
+    """Where pull requests live (the embedded one keeps them as refs in the bare repository)."""
+
+    def open_pull_request(
+        self, *, app: str, branch: str, base: str, head_sha: str, title: str, body: str
+    ) -> PullRequest:
+        """Open (or find the open) pull request of `branch` into `base` at `head_sha`."""
+
+    def merge_pull_request(self, *, app: str, number: int, base: str, head_sha: str) -> None:
+        """Merge by moving `base` to `head_sha` (a commit whose first parent is base's head)."""
+
+
+@dataclass(frozen=True)
+class Image:
+    tag: str
+    digest: str
+    labels: Mapping[str, str]
+    created: datetime | None = None
+
+
+class Registry(Protocol):
+    """An OCI registry: read tags, manifests and digests."""
+
+    def get(self, image: str, tag: str) -> Image | None:
+        """The image tagged `tag`, or None if the tag does not exist."""
+
+    def exists(self, image: str, digest: str) -> bool:
+        """Whether a manifest with `digest` is still present."""
+
+
+class Builder(Protocol):
+    """CI's stand-in: asked to build a pushed commit; its result comes back as an ArtifactBuilt event."""
+
+    def submit(self, *, app: str, branch: str, revision: str) -> None:
+        """Queue a build of `revision` of `branch`; returns at once."""
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    digest: str
+    state: Health
+    url: str = ""
+
+
+class Engine(Protocol):
+    """The GitOps engine (the embedded local runtime, Argo CD or Flux)."""
+
+    def sync(self, env: str, app: str) -> None:
+        """Ask the engine to reconcile (env, app) now rather than on its next poll."""
+
+    def status(self, env: str, app: str) -> LiveStatus | None:
+        """What the engine runs for (env, app) now, or None if nothing."""
+
+
+class Notifier(Protocol):
+    """Reports results to people (console log now, chat later)."""
+
+    def operation_changed(self, operation: Operation) -> None: ...
+
+    def deployment_changed(self, deployment: Deployment) -> None: ...
+
+
+class Operations(Protocol):
+    def add(self, operation: Operation) -> Operation:
+        """Store a new operation; returns it with `id`, `created_at` and `updated_at` set."""
+
+    def get(self, operation_id: int) -> Operation | None: ...
+
+    def save(self, operation: Operation) -> Operation:
+        """Persist every field; when state, step or message changed, append an OperationEvent."""
+
+    def claim_next(self) -> Operation | None:
+        """The oldest queued operation whose (app, env) has no active one, moved to running; or None."""
+
+    def active(self) -> list[Operation]:
+        """Running and awaiting-approval operations, oldest first."""
+
+    def blocking(self, app: str, env: str) -> list[Operation]:
+        """Unfinished operations (queued, running, awaiting approval) on (app, env), oldest first."""
+
+    def recent(self, *, app: str | None = None, env: str | None = None, limit: int = 50) -> list[Operation]:
+        """Newest first."""
+
+    def events(self, operation_id: int) -> list[OperationEvent]:
+        """Oldest first."""
+
+
+class Artifacts(Protocol):
+    def add(self, artifact: Artifact) -> Artifact:
+        """Record (or update the digest of) app:tag; returns the stored artifact with built_at."""
+
+    def get(self, app: str, tag: str) -> Artifact | None: ...
+
+    def with_tag(self, tag: str) -> list[Artifact]:
+        """Every app's artifact carrying `tag`."""
+
+    def with_revision_prefix(self, prefix: str) -> list[Artifact]:
+        """Artifacts whose revision or source revision starts with `prefix`."""
+
+
+class Deployments(Protocol):
+    def add(self, deployment: Deployment) -> Deployment:
+        """Store a new deployment; returns it with id and started_at set."""
+
+    def save(self, deployment: Deployment) -> Deployment: ...
+
+    def current(self, app: str, env: str) -> Deployment | None:
+        """The newest deployment of (app, env)."""
+
+    def current_all(self) -> list[Deployment]:
+        """The newest deployment of every (app, env) that has one."""
+
+    def history(self, app: str, env: str, *, limit: int = 50) -> list[Deployment]:
+        """Newest first."""
+
+    def last_healthy(self, app: str, env: str, *, before_id: int | None = None) -> Deployment | None:
+        """The newest healthy deployment of (app, env), older than `before_id` when given."""
+
+
+class Holds(Protocol):
+    def get(self, app: str, env: str) -> Hold | None: ...
+
+    def set(self, hold: Hold) -> None: ...
+
+    def clear(self, app: str, env: str) -> None: ...
+
+
+class Approvals(Protocol):
+    def add(self, operation_id: int, user: str) -> None:
+        """Record an approval; a user's second approval of the same operation changes nothing."""
+
+    def of(self, operation_id: int) -> list[str]:
+        """Users who approved, in order."""
+
+
+class Deliveries(Protocol):
+    def first_time(self, source: str, delivery_id: str) -> bool:
+        """Record a delivery id; False if it was seen before (a duplicate to ignore)."""
+
+
+class UnitOfWork(Protocol):
+    """One database transaction: rolled back on leaving unless `commit()` was called."""
+
+    operations: Operations
+    artifacts: Artifacts
+    deployments: Deployments
+    holds: Holds
+    approvals: Approvals
+    deliveries: Deliveries
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class Store(Protocol):
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        """`with store.unit_of_work() as uow: ...; uow.commit()`."""
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+

@@ -1,0 +1,1 @@
+"""Forges: where pull requests for approval environments live (the embedded local one, GitHub, GitLab)."""

@@ -1,0 +1,1 @@
+"""Git adapters: the application repositories and the GitOps repository, each through a warm bare mirror."""

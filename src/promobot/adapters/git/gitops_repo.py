@@ -1,0 +1,121 @@
+"""The GitOps repository (ports.GitOpsRepo): one kustomization file per (environment, app) pins the image.
+
+Pins are written without a working tree (a temporary index in the mirror, then commit-tree) and pushed
+with a lease; when someone else pushed first, the change is re-applied on top of theirs and pushed again.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from promobot.adapters.git import kustomize, names
+from promobot.adapters.git.mirror import Mirror
+from promobot.domain import errors
+from promobot.domain.deployments import Pin
+
+ATTEMPTS = 6
+
+
+class GitOpsGitRepo:
+    def __init__(
+        self,
+        remote: str,
+        mirror: Path,
+        *,
+        branch: str,
+        path_template: str = "{env}/{app}/kustomization.yaml",
+        envs: Sequence[str],
+        apps: Mapping[str, str],
+    ) -> None:
+        self.mirror = Mirror(remote, mirror)
+        self.branch = names.branch(branch)
+        self.ref = f"refs/heads/{self.branch}"
+        self.envs = tuple(envs)
+        self.apps = dict(apps)
+        self.paths = {
+            (env, app): names.repo_path(path_template.format(env=env, app=app))
+            for env in self.envs
+            for app in self.apps
+        }
+
+    def head(self) -> str | None:
+        """The remote branch's head after a fresh fetch, or None if the branch does not exist yet."""
+        with self.mirror.locked():
+            self.mirror.fetch()
+            return self.mirror.ref(self.ref)
+
+    def read_pins(self) -> dict[tuple[str, str], Pin]:
+        with self.mirror.locked():
+            self.mirror.fetch()
+            head = self.mirror.ref(self.ref)
+            if head is None:
+                return {}
+            keys = list(self.paths)
+            texts = self._read_files(head, [self.paths[key] for key in keys])
+        pins = {}
+        for (env, app), text in zip(keys, texts, strict=True):
+            pin = kustomize.read_pin(text, self.apps[app]) if text is not None else None
+            if pin is not None:
+                pins[(env, app)] = pin
+        return pins
+
+    def write_pin(self, env: str, app: str, pin: Pin, *, message: str) -> str | None:
+        path = self._path(env, app)
+        if pin.image != self.apps[app]:
+            raise errors.InvalidReference(f"{app} deploys image {self.apps[app]!r}, not {pin.image!r}")
+        with self.mirror.locked():
+            for attempt in range(ATTEMPTS):
+                self.mirror.fetch()
+                head = self.mirror.ref(self.ref)
+                current = self._read_files(head, [path])[0] if head else None
+                text = kustomize.write_pin(current, pin)
+                if text is None:
+                    return None
+                commit = self._commit(head, path, text, message)
+                if self.mirror.push(commit, self.ref, lease=head or ""):
+                    self.mirror.git(["update-ref", self.ref, commit])
+                    return commit
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
+        raise errors.TemporaryError(
+            f"could not pin {app} in {env}: the GitOps branch {self.branch} kept moving", retry_after=2.0
+        )
+
+    def _path(self, env: str, app: str) -> str:
+        if env not in self.envs:
+            raise errors.UnknownEnvironment(f"no environment {env!r} in the GitOps repository")
+        if app not in self.apps:
+            raise errors.UnknownApp(f"no app {app!r} in the GitOps repository")
+        return self.paths[(env, app)]
+
+    def _read_files(self, commit: str, paths: Sequence[str]) -> list[str | None]:
+        """The text of each path at `commit` (None where absent), read in one `cat-file --batch`."""
+        query = "".join(f"{commit}:{path}\n" for path in paths).encode()
+        data = self.mirror.git(["cat-file", "--batch"], input=query).stdout
+        found: list[str | None] = []
+        for _ in paths:
+            header, _, data = data.partition(b"\n")
+            fields = header.split()
+            if len(fields) != 3 or fields[1] != b"blob":
+                found.append(None)
+                continue
+            size = int(fields[2])
+            found.append(data[:size].decode("utf-8"))
+            data = data[size + 1 :]
+        return found
+
+    def _commit(self, head: str | None, path: str, text: str, message: str) -> str:
+        """A commit on top of `head` (or a root commit) whose tree differs only in `path`."""
+        with tempfile.TemporaryDirectory(dir=self.mirror.path, prefix="index-") as scratch:
+            index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+            self.mirror.git(["read-tree", f"{head}^{{tree}}" if head else "--empty"], extra_env=index)
+            blob = self.mirror.out(["hash-object", "-w", "--stdin"], input=text.encode())
+            self.mirror.git(
+                ["update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], extra_env=index
+            )
+            tree = self.mirror.out(["write-tree"], extra_env=index)
+        parents = ["-p", head] if head else []
+        return self.mirror.out(["commit-tree", *parents, "-F", "-", tree], input=message.encode())

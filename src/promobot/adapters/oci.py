@@ -70,6 +70,19 @@ def find_tag(layout: Path, tag: str) -> Json | None:
     return None
 
 
+def tagged_config(layout: Path, tag: str) -> tuple[str, Json] | None:
+    """The manifest digest and the image config of `tag`; None if the tag or its blobs are missing."""
+    descriptor = find_tag(layout, tag)
+    if descriptor is None:
+        return None
+    digest = str(descriptor.get("digest", ""))
+    try:
+        manifest = read_json_blob(layout, digest)
+        return digest, read_json_blob(layout, str(manifest["config"]["digest"]))
+    except (FileNotFoundError, KeyError, TypeError):
+        return None
+
+
 def has_blob(layout: Path, digest: str) -> bool:
     return blob_path(layout, digest).is_file()
 

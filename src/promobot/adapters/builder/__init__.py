@@ -1,0 +1,1 @@
+"""The embedded builder: CI's stand-in that turns environment-branch commits into OCI images."""

@@ -1,0 +1,1 @@
+"""Registry adapters: where promobot reads tags, digests and labels of built images."""

@@ -1,0 +1,30 @@
+"""The deliveries repository: webhook delivery ids already handled, so a redelivery is ignored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from promobot.adapters.store import writes
+from promobot.adapters.store.tables import deliveries
+from promobot.ports import Clock
+
+
+class SqlDeliveries:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    def first_time(self, source: str, delivery_id: str) -> bool:
+        """Record (source, delivery_id); False when it was recorded before. The transaction stays usable."""
+        return writes.insert_once(
+            self._session,
+            deliveries,
+            {"source": source, "delivery_id": delivery_id, "received_at": self._clock.now()},
+        )
+
+    def forget_before(self, when: datetime) -> int:
+        """Drop delivery ids received before `when` (redeliveries come within hours); returns how many."""
+        return writes.rowcount(self._session.execute(delete(deliveries).where(deliveries.c.received_at < when)))

@@ -1,0 +1,126 @@
+"""The deployments repository: what each environment ran, newest last, and how it went.
+
+The index on (app, env, id) serves `current`, `history` and `current_all` (the newest id per pair); the
+one on (app, env, state, id) serves `last_healthy`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.orm import Session
+
+from promobot.adapters.store import writes
+from promobot.adapters.store.tables import deployments
+from promobot.domain.deployments import Deployment, Health
+from promobot.ports import Clock
+
+# Every column but `id`, which the database assigns.
+FIELDS = (
+    "app",
+    "env",
+    "tag",
+    "digest",
+    "source_revision",
+    "revision",
+    "state",
+    "deployed_by",
+    "operation_id",
+    "started_at",
+    "finished_at",
+    "url",
+    "message",
+)
+
+
+class SqlDeployments:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    def add(self, deployment: Deployment) -> Deployment:
+        stored = replace(deployment, started_at=deployment.started_at or self._clock.now())
+        new_id = writes.insert_returning_id(self._session, deployments, _row(stored))
+        return replace(stored, id=new_id)
+
+    def save(self, deployment: Deployment) -> Deployment:
+        if deployment.id is None:
+            raise ValueError("a deployment must be added before it is saved")
+        stored = replace(deployment, started_at=deployment.started_at or self._clock.now())
+        changed = update(deployments).where(deployments.c.id == deployment.id).values(**_row(stored))
+        if not writes.rowcount(self._session.execute(changed)):
+            raise ValueError(f"there is no deployment {deployment.id}")
+        return stored
+
+    def get(self, deployment_id: int) -> Deployment | None:
+        row = self._session.execute(select(deployments).where(deployments.c.id == deployment_id)).first()
+        return _deployment(row) if row is not None else None
+
+    def current(self, app: str, env: str) -> Deployment | None:
+        history = self.history(app, env, limit=1)
+        return history[0] if history else None
+
+    def current_all(self) -> list[Deployment]:
+        newest = (
+            select(func.max(deployments.c.id).label("id"))
+            .group_by(deployments.c.app, deployments.c.env)
+            .subquery("newest")
+        )
+        rows = self._session.execute(
+            select(deployments)
+            .join(newest, deployments.c.id == newest.c.id)
+            .order_by(deployments.c.app, deployments.c.env)
+        )
+        return [_deployment(row) for row in rows]
+
+    def history(self, app: str, env: str, *, limit: int = 50) -> list[Deployment]:
+        rows = self._session.execute(
+            select(deployments)
+            .where(deployments.c.app == app, deployments.c.env == env)
+            .order_by(deployments.c.id.desc())
+            .limit(limit)
+        )
+        return [_deployment(row) for row in rows]
+
+    def last_healthy(self, app: str, env: str, *, before_id: int | None = None) -> Deployment | None:
+        query = (
+            select(deployments)
+            .where(
+                deployments.c.app == app,
+                deployments.c.env == env,
+                deployments.c.state == str(Health.HEALTHY),
+            )
+            .order_by(deployments.c.id.desc())
+            .limit(1)
+        )
+        if before_id is not None:
+            query = query.where(deployments.c.id < before_id)
+        row = self._session.execute(query).first()
+        return _deployment(row) if row is not None else None
+
+
+def _row(deployment: Deployment) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(deployment, name) for name in FIELDS}
+    values["state"] = str(deployment.state)
+    return values
+
+
+def _deployment(row: Row[Any]) -> Deployment:
+    return Deployment(
+        app=row.app,
+        env=row.env,
+        tag=row.tag,
+        digest=row.digest,
+        source_revision=row.source_revision,
+        revision=row.revision,
+        state=Health(row.state),
+        deployed_by=row.deployed_by,
+        operation_id=row.operation_id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        url=row.url,
+        message=row.message,
+        id=row.id,
+    )

@@ -1,0 +1,46 @@
+"""Writes that may collide with another transaction, kept inside SAVEPOINTs so the caller's survives.
+
+PostgreSQL aborts the whole transaction on a constraint violation; running the risky statement inside a
+SAVEPOINT lets the caller treat the collision as an answer ("already there") and carry on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Table, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+
+def insert_once(session: Session, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert a row; False (and nothing changed) when a unique constraint says it exists already."""
+    try:
+        with session.begin_nested():
+            session.execute(insert(table).values(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+def upsert(session: Session, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Update the row identified by `key` with `values`, or insert it when there is none."""
+    where = [table.c[name] == value for name, value in key.items()]
+    changed = update(table).where(*where).values(**values)
+    if rowcount(session.execute(changed)):
+        return
+    if not insert_once(session, table, {**key, **values}):
+        session.execute(changed)  # another transaction inserted it in between: it is ours to update now
+
+
+def insert_returning_id(session: Session, table: Table, values: Mapping[str, Any]) -> int:
+    """Insert a row and return the id the database gave it."""
+    result = cast(CursorResult[Any], session.execute(insert(table).values(**values)))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount

@@ -22,11 +22,12 @@ from promobot.domain import errors
 FILES = {"app.py": "print('hello')\n", "static/index.html": "<h1>web</h1>\n"}
 
 
+def run(*argv: str) -> bytes:
+    return subprocess.run(argv, capture_output=True, check=True, timeout=60).stdout
+
+
 def inspect(skopeo: str, layout: Path, tag: str, *flags: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [skopeo, "inspect", *flags, f"oci:{layout}:{tag}"], capture_output=True, check=True, timeout=60
-    )
-    data: dict[str, Any] = json.loads(done.stdout)
+    data: dict[str, Any] = json.loads(run(skopeo, "inspect", *flags, f"oci:{layout}:{tag}"))
     return data
 
 
@@ -43,10 +44,11 @@ def test_a_develop_build_is_an_image_skopeo_reads_with_labels_and_command(
 
     layout = tmp_path / "registry" / "web"
     assert (built.tag, built.revision, built.source_revision) == (f"dev-{sha[:7]}", sha, sha)
-    manifest = inspect(skopeo, layout, built.tag, "--raw")
-    assert manifest["mediaType"] == oci.MANIFEST
-    assert manifest["config"]["mediaType"] == oci.CONFIG
-    assert oci.digest_of(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()) == built.digest
+    raw = run(skopeo, "inspect", "--raw", f"oci:{layout}:{built.tag}")
+    assert oci.digest_of(raw) == built.digest
+    manifest = json.loads(raw)
+    assert (manifest["mediaType"], manifest["config"]["mediaType"]) == (oci.MANIFEST, oci.CONFIG)
+    run(skopeo, "copy", "--quiet", f"oci:{layout}:{built.tag}", f"dir:{tmp_path / 'copy'}")  # checks every digest
     config = inspect(skopeo, layout, built.tag, "--config")
     assert config["config"]["Cmd"] == COMMAND
     assert config["config"]["WorkingDir"] == "/app"

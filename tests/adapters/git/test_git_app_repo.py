@@ -54,7 +54,9 @@ def test_promotion_commit_has_the_source_tree_both_parents_and_readable_trailers
     ]
 
 
-def test_push_is_refused_when_someone_pushed_first_and_nothing_changes(repo: GitAppRepo, scratch: Scratch) -> None:
+def test_push_is_refused_when_someone_pushed_first_and_nothing_changes(
+    repo: GitAppRepo, scratch: Scratch
+) -> None:
     source = scratch.commit("develop", {"app.py": "v2"})
     qa = scratch.commit("qa", {"app.py": "v1"})
     repo.refresh()
@@ -68,7 +70,9 @@ def test_push_is_refused_when_someone_pushed_first_and_nothing_changes(repo: Git
     assert repo.branch_head("qa") == theirs
 
 
-def test_push_with_no_expected_head_creates_the_branch_only_if_it_is_absent(repo: GitAppRepo, scratch: Scratch) -> None:
+def test_push_with_no_expected_head_creates_the_branch_only_if_it_is_absent(
+    repo: GitAppRepo, scratch: Scratch
+) -> None:
     source = scratch.commit("develop", {"app.py": "v1"})
     repo.refresh()
     sha = promote(repo, source, "prod", None)
@@ -114,7 +118,9 @@ def test_find_by_trailer_returns_the_newest_first_parent_match(repo: GitAppRepo,
     assert repo.find_by_trailer("develop", trailers.SOURCE, one) is None  # second parents are not walked
 
 
-def test_log_lists_newest_first_up_to_the_limit_and_counts_them_all(repo: GitAppRepo, scratch: Scratch) -> None:
+def test_log_lists_newest_first_up_to_the_limit_and_counts_them_all(
+    repo: GitAppRepo, scratch: Scratch
+) -> None:
     base = scratch.commit("develop", {"app.py": "v0"})
     made = [scratch.commit("develop", {"app.py": f"v{n}"}, message=f"change {n}") for n in range(1, 6)]
     repo.refresh()
@@ -128,7 +134,9 @@ def test_log_lists_newest_first_up_to_the_limit_and_counts_them_all(repo: GitApp
     assert repo.log(made[-1], made[-1], limit=3) == ([], 0)
 
 
-def test_changed_files_lists_added_changed_removed_and_renamed_paths(repo: GitAppRepo, scratch: Scratch) -> None:
+def test_changed_files_lists_added_changed_removed_and_renamed_paths(
+    repo: GitAppRepo, scratch: Scratch
+) -> None:
     base = scratch.commit("develop", {"app.py": "v1", "old.txt": "a", "keep.txt": "same", "b.txt": "bbbb"})
     head = scratch.commit(
         "develop", {"app.py": "v2", "old.txt": None, "new/c.txt": "c", "b.txt": None, "b2.txt": "bbbb"}

@@ -51,13 +51,16 @@ class LocalForge:
                     f"commit {head_sha[:7]} is not in {app}'s repository; push it first"
                 )
             for number, sha in self._heads(repo).items():
+                if sha != head_sha:
+                    continue
                 found = self._get(repo, number, sha)
-                if sha == head_sha and found.branch == branch and found.base == base and not found.merged:
+                if found.branch == branch and found.base == base and not found.merged:
                     return ports.PullRequest(number, found.url, sha)
-            number = max(self._numbers(repo), default=0) + 1
             meta = json.dumps({"branch": branch, "base": base, "title": title, "body": body}).encode()
             blob = gitcli.out(["hash-object", "-w", "--stdin"], git_dir=repo, input=meta)
-            gitcli.run(["update-ref", f"refs/pull/{number}/meta", blob, ZERO], git_dir=repo)
+            number = max(self._numbers(repo), default=0) + 1
+            while not _create(repo, f"refs/pull/{number}/meta", blob):  # another process took it
+                number += 1
             gitcli.run(["update-ref", f"refs/pull/{number}/head", head_sha, ZERO], git_dir=repo)
             return ports.PullRequest(number, _url(repo, number), head_sha)
 
@@ -71,6 +74,8 @@ class LocalForge:
                     f"pull request #{number} is {pr.branch} into {pr.base} at {pr.head_sha[:7]}"
                 )
             current = _ref(repo, f"refs/heads/{base}")
+            if pr.merged and current is not None and _is_ancestor(repo, head_sha, current):
+                return  # merged earlier; base has moved on since
             if current != head_sha:
                 if current is not None and not _is_ancestor(repo, current, head_sha):
                     raise errors.TemporaryError(
@@ -133,6 +138,11 @@ def _ref(repo: Path, ref: str) -> str | None:
         ["rev-parse", "--verify", "--quiet", "--end-of-options", ref], git_dir=repo, check=False
     )
     return done.stdout.decode().strip() or None
+
+
+def _create(repo: Path, ref: str, sha: str) -> bool:
+    """Create `ref` at `sha` unless it exists (atomically); whether it was created."""
+    return gitcli.run(["update-ref", ref, sha, ZERO], git_dir=repo, check=False).returncode == 0
 
 
 def _is_ancestor(repo: Path, ancestor: str, sha: str) -> bool:

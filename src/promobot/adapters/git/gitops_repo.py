@@ -99,11 +99,11 @@ class GitOpsGitRepo:
         for _ in paths:
             header, _, data = data.partition(b"\n")
             fields = header.split()
-            if len(fields) != 3 or fields[1] != b"blob":
+            if len(fields) != 3:  # "<name> missing"
                 found.append(None)
                 continue
             size = int(fields[2])
-            found.append(data[:size].decode("utf-8"))
+            found.append(data[:size].decode("utf-8") if fields[1] == b"blob" else None)
             data = data[size + 1 :]
         return found
 

@@ -69,10 +69,9 @@ class Mirror:
         url = self.git(["config", "--get", "remote.origin.url"], check=False).stdout.decode().strip()
         if not url:
             self.git(["remote", "add", "origin", self.remote])
-            self.fetch()
         elif url != self.remote:
             self.git(["remote", "set-url", "origin", self.remote])
-            self.fetch()
+        self.fetch()  # once per process: a mirror left from last run (or a failed first fetch) is stale
         self._ready = True
 
     def git(self, args: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:

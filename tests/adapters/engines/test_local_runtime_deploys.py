@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -162,3 +164,43 @@ def test_a_report_that_fails_at_first_is_retried(
 
     reports.wait(Health.HEALTHY, digest)
     assert reports.of(digest) == [Health.PROGRESSING, Health.HEALTHY]
+
+
+def test_a_running_app_that_turns_unhealthy_is_reported_degraded_and_then_healthy_again(
+    runtime: LocalRuntime, registry: Path, pins: PinBoard, reports: Reports, tmp_path: Path
+) -> None:
+    digest = build_image(registry, "web", "qa-1", source_revision="1111111")
+    pins.pin("qa", "web", digest)
+    reports.wait(Health.HEALTHY, digest)
+    broken = tmp_path / "run" / "qa" / "web" / digest.removeprefix("sha256:")[:12] / "app" / "BROKEN"
+
+    broken.touch()
+    degraded = reports.wait(Health.DEGRADED, digest)
+    broken.unlink()
+    deadline = time.monotonic() + 5
+    while reports.of(digest)[-1] != Health.HEALTHY and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert degraded.message == "health check /healthz answers 500"
+    assert reports.of(digest) == [Health.PROGRESSING, Health.HEALTHY, Health.DEGRADED, Health.HEALTHY]
+
+
+def test_an_app_that_dies_is_started_again(
+    runtime: LocalRuntime, registry: Path, pins: PinBoard, reports: Reports
+) -> None:
+    digest = build_image(registry, "web", "qa-1", source_revision="1111111")
+    pins.pin("qa", "web", digest)
+    reports.wait(Health.HEALTHY, digest)
+    pid = runtime.pid("qa", "web")
+    assert pid is not None
+
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 8
+    while reports.of(digest).count(Health.HEALTHY) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    restarting = [event for event in reports.events if event.state == Health.PROGRESSING][-1]
+    assert restarting.message == "restarting: the app was killed by SIGKILL"
+    assert reports.of(digest)[-2:] == [Health.PROGRESSING, Health.HEALTHY]  # maybe DEGRADED before
+    status = runtime.status("qa", "web")
+    assert status is not None and "1111111" in get(status.url).text and runtime.pid("qa", "web") != pid

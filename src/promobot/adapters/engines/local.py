@@ -166,8 +166,9 @@ class LocalRuntime:
     def _watch(self, key: Key, running: _Running) -> None:
         problem = health.probe(running.url)
         state = Health.HEALTHY if problem is None else Health.DEGRADED
-        if state != running.state:
-            running.state = state
+        with self._lock:
+            changed, running.state = state != running.state, state
+        if changed:
             message = problem or "health check /healthz answers 200 again"
             self._report(DeploymentReported(*key, running.digest, state, running.url, message))
 

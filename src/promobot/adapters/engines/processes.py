@@ -83,9 +83,10 @@ def exit_summary(child: Child) -> str:
     code = child.popen.poll()
     if code is None:
         return "is still running"
-    how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+    if code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
     last = last_line(child.log)
-    return f"{how}: {last}" if last else how
+    return f"exited with status {code}: {last}" if last else f"exited with status {code}"
 
 
 def last_line(path: Path) -> str:

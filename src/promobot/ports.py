@@ -193,6 +193,8 @@ class Deployments(Protocol):
 
     def save(self, deployment: Deployment) -> Deployment: ...
 
+    def get(self, deployment_id: int) -> Deployment | None: ...
+
     def current(self, app: str, env: str) -> Deployment | None:
         """The newest deployment of (app, env)."""
 
@@ -252,4 +254,3 @@ class Store(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
-

@@ -50,9 +50,7 @@ class Pipeline:
         for env in self.environments:
             if env.name == name:
                 return env
-        raise errors.UnknownEnvironment(
-            f"unknown environment {name!r}", f"use one of: {', '.join(self.env_names)}"
-        )
+        raise errors.UnknownEnvironment(f"unknown environment {name!r}", f"use one of: {', '.join(self.env_names)}")
 
     def app(self, name: str) -> App:
         for app in self.apps:

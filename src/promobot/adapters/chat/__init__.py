@@ -1,0 +1,1 @@
+"""Telling people what happened: the console log now, Slack later."""

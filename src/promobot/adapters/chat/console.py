@@ -1,0 +1,23 @@
+"""The embedded setup's chat: one line per operation or deployment change, on the server's log."""
+
+from __future__ import annotations
+
+import structlog
+
+from promobot.domain.deployments import Deployment
+from promobot.domain.operations import Operation
+
+log = structlog.get_logger("promobot.chat")
+
+
+class ConsoleNotifier:
+    def operation_changed(self, operation: Operation) -> None:
+        log.info(
+            f"operation {operation.id} {operation.kind} {operation.artifact} -> {operation.env}: "
+            f"{operation.state} ({operation.step}) {operation.message}"
+        )
+
+    def deployment_changed(self, deployment: Deployment) -> None:
+        where = f" at {deployment.url}" if deployment.url else ""
+        detail = f": {deployment.message}" if deployment.message else ""
+        log.info(f"{deployment.env}: {deployment.artifact} is {deployment.state}{where}{detail}")

@@ -1,0 +1,187 @@
+"""The one composition root: configuration in, adapters and services wired, background parts ready.
+
+Nothing connects on import; `build()` is called by `promobot serve` and by the tests.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import structlog
+
+from promobot import config
+from promobot.adapters.builder.local import BuildSpec, LocalBuilder
+from promobot.adapters.chat.console import ConsoleNotifier
+from promobot.adapters.engines.local import LocalRuntime
+from promobot.adapters.forge.local import LocalForge
+from promobot.adapters.git.app_repo import GitAppRepo
+from promobot.adapters.git.gitops_repo import GitOpsGitRepo
+from promobot.adapters.intake_client import IntakeClient
+from promobot.adapters.registry.oci_layout import OciLayoutRegistry
+from promobot.adapters.store.sql import SqlStore
+from promobot.domain import errors
+from promobot.domain.people import User
+from promobot.looping import Loop
+from promobot.service import working
+from promobot.service.context import Context
+
+log = structlog.get_logger(__name__)
+
+
+class Component(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Application:
+    """What `promobot serve` runs: the service context, who is who, and the background components."""
+
+    ctx: Context
+    loaded: config.Loaded
+    tokens: dict[str, User]
+    webhook_token: str
+    components: list[Component] = field(default_factory=list)
+
+    def user_for(self, token: str) -> User:
+        for known, user in self.tokens.items():
+            if hmac.compare_digest(known.encode(), token.encode()):
+                return user
+        raise errors.NotAuthenticated("the API token is not valid", "use the token the config names for your user")
+
+    def webhook_allowed(self, token: str) -> bool:
+        return hmac.compare_digest(self.webhook_token.encode(), token.encode())
+
+    def start(self) -> None:
+        self.ctx.store.migrate()
+        for component in self.components:
+            component.start()
+
+    def stop(self) -> None:
+        for component in reversed(self.components):
+            component.stop()
+
+
+def server_url(settings: config.Settings) -> str:
+    return f"http://{settings.server.host}:{settings.server.port}"
+
+
+def build(loaded: config.Loaded, *, background: bool = True) -> Application:
+    s = loaded.settings
+    pipeline = s.pipeline()
+    state = loaded.resolve(s.state_dir)
+    webhook_token = s.server.webhook_token.read(loaded.base)
+    tokens = {u.token.read(loaded.base): User(u.name, frozenset(u.roles)) for u in s.users}
+    users = {user.name: user for user in tokens.values()}
+    intake = IntakeClient(server_url(s), webhook_token)
+    registry_root = loaded.resolve(s.registry.path)
+    remotes = {a.name: _remote(loaded, a.repository) for a in s.apps}
+    images = {a.name: a.image for a in s.apps}
+    gitops_remote = _remote(loaded, s.gitops.repository)
+
+    def gitops_at(mirror: Path) -> GitOpsGitRepo:
+        return GitOpsGitRepo(
+            gitops_remote,
+            mirror,
+            branch=s.gitops.branch,
+            path_template=s.gitops.path,
+            envs=pipeline.env_names,
+            apps=images,
+        )
+
+    runtime = LocalRuntime(
+        pins=gitops_at(state / "mirrors" / "gitops-runtime.git").read_pins,
+        images=images,
+        registry_root=registry_root,
+        workdir=loaded.resolve(s.engine.workdir),
+        report=intake.deployment_reported,
+        poll_seconds=s.engine.poll_seconds,
+        health_timeout=s.engine.health_timeout_seconds,
+    )
+    builder: LocalBuilder | None = None
+    if s.builder.kind == "local":
+        builder = LocalBuilder(
+            apps={a.name: BuildSpec(remote=remotes[a.name], image=a.image, command=list(a.command)) for a in s.apps},
+            branches={e.branch: e.tag_prefix for e in pipeline.environments},
+            registry_root=registry_root,
+            workdir=state / "builder",
+            report=intake.artifact_built,
+        )
+    store = SqlStore(_database_url(loaded, s.database))
+    ctx = Context(
+        pipeline=pipeline,
+        users=users,
+        store=store,
+        repos={name: GitAppRepo(remote, state / "mirrors" / f"{name}.git") for name, remote in remotes.items()},
+        gitops=gitops_at(state / "mirrors" / "gitops.git"),
+        forge=LocalForge(remotes),
+        registry=OciLayoutRegistry(registry_root),
+        engine=runtime,
+        notifier=ConsoleNotifier(),
+        clock=SystemClock(),
+        builder=builder,
+    )
+    app = Application(ctx=ctx, loaded=loaded, tokens=tokens, webhook_token=webhook_token)
+    if background:
+        backoff = working.Backoff()
+        worker = Loop("operation-worker", lambda: working.tick(ctx, backoff), interval=0.5)
+        ctx.wake_worker = worker.wake
+        scan = _StartupScan(ctx)
+        app.components = [c for c in (builder, runtime, worker, scan) if c is not None]
+    return app
+
+
+class _StartupScan:
+    """Catch up once when the server starts: pushes made while it was down still get built."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._thread = threading.Thread(target=self._run, name="startup-scan", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            _scan_branches(self._ctx)
+        except Exception:
+            log.exception("start-up scan of environment branches failed")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._thread.join(timeout=10)
+
+
+def _scan_branches(ctx: Context) -> None:
+    """Ask for a build of every environment branch head: the builder skips what it already built."""
+    if ctx.builder is None:
+        return
+    for app, repo in ctx.repos.items():
+        repo.refresh()
+        for env in ctx.pipeline.environments:
+            head = repo.branch_head(env.branch)
+            if head is not None:
+                ctx.builder.submit(app=app, branch=env.branch, revision=head)
+
+
+def _remote(loaded: config.Loaded, value: str) -> str:
+    if "://" in value or value.startswith("git@"):
+        return value
+    return str(loaded.resolve(value))
+
+
+def _database_url(loaded: config.Loaded, url: str) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str(loaded.resolve(url[len(prefix) :]))
+    return url

@@ -1,0 +1,221 @@
+"""The worker's use case: move each running operation one step, persisting before the next.
+
+Steps of a promotion: requested → (pr_open → approved →) branch_updated → awaiting_artifact → pinned →
+deploying → done. A rollback: requested → pinned (at once, no rebuild) → branch restored → deploying.
+An auto-deploy starts at awaiting_artifact. Every external action is idempotent, so a crash between an
+action and its persisted step repeats nothing.
+"""
+
+from __future__ import annotations
+
+from promobot.domain import errors
+from promobot.domain.deployments import Deployment, Health, Hold, Pin
+from promobot.domain.operations import Kind, Operation, State, Step
+from promobot.service import promoting
+from promobot.service.context import Context
+
+
+def advance(ctx: Context, operation: Operation) -> bool:
+    """Take one step; True when the operation moved (call again), False when it waits on the world."""
+    handler = STEPS.get((operation.kind, operation.step))
+    if handler is None:
+        return False
+    return handler(ctx, operation)
+
+
+def _save(ctx: Context, operation: Operation, deployment: Deployment | None = None) -> Operation:
+    with ctx.store.unit_of_work() as uow:
+        stored = uow.operations.get(operation.id or 0)
+        if stored is not None and stored.state.finished:
+            return stored  # cancelled meanwhile: keep what the person asked for
+        if deployment is not None:
+            deployment = uow.deployments.add(deployment)
+            operation.deployment_id = deployment.id
+        operation = uow.operations.save(operation)
+        uow.commit()
+    ctx.notifier.operation_changed(operation)
+    if deployment is not None:
+        ctx.notifier.deployment_changed(deployment)
+    return operation
+
+
+def _requested(ctx: Context, operation: Operation) -> bool:
+    target = ctx.pipeline.env(operation.env)
+    repo = ctx.repo(operation.app)
+    if target.approval.required:
+        sha, pull = promoting.open_pull_request(repo, ctx.forge, operation, target)
+        operation.branch_commit, operation.pr_number, operation.pr_url = sha, pull.number, pull.url
+        _save(
+            ctx,
+            operation.move(
+                State.AWAITING_APPROVAL,
+                step=Step.PR_OPEN,
+                message=f"pull request #{pull.number} open; needs {target.approval.approvals} approval(s) "
+                f"from {', '.join(sorted(target.approval.approvers))}: `promobot approve {operation.id}`",
+            ),
+        )
+        return False
+    operation.branch_commit = promoting.direct(repo, operation, target)
+    _save(ctx, operation.at(Step.BRANCH_UPDATED, f"{target.branch} now holds {operation.source_revision[:7]}"))
+    return True
+
+
+def _approved(ctx: Context, operation: Operation) -> bool:
+    target = ctx.pipeline.env(operation.env)
+    promoting.merge(ctx.repo(operation.app), ctx.forge, operation, target)
+    _save(ctx, operation.at(Step.BRANCH_UPDATED, f"pull request #{operation.pr_number} merged into {target.branch}"))
+    return True
+
+
+def _branch_updated(ctx: Context, operation: Operation) -> bool:
+    if ctx.builder is not None and operation.branch_commit:
+        # A merge moves the branch without a push, so no push hook fires: ask the builder directly.
+        # It reuses an existing tag of the same source, so a second request costs nothing.
+        branch = ctx.pipeline.env(operation.env).branch
+        ctx.builder.submit(app=operation.app, branch=branch, revision=operation.branch_commit)
+    _save(ctx, operation.at(Step.AWAITING_ARTIFACT, f"waiting for CI to build {operation.app}:{operation.target_tag}"))
+    return True
+
+
+def _awaiting_artifact(ctx: Context, operation: Operation) -> bool:
+    image = ctx.pipeline.app(operation.app).image
+    with ctx.store.unit_of_work() as uow:
+        artifact = uow.artifacts.get(operation.app, operation.target_tag)
+    if artifact is None or artifact.source_revision != operation.source_revision:
+        found = ctx.registry.get(image, operation.target_tag)
+        if found is None:
+            _time_out(ctx, operation, ctx.timeouts.artifact.total_seconds(), "no build of it appeared")
+            return False
+        digest, revision = found.digest, found.labels.get("org.opencontainers.image.revision", "")
+    else:
+        digest, revision = artifact.digest, artifact.revision
+    pin = Pin(image=image, tag=operation.target_tag, digest=digest)
+    ctx.gitops.write_pin(operation.env, operation.app, pin, message=_pin_message(operation))
+    with ctx.store.unit_of_work() as uow:
+        uow.holds.clear(operation.app, operation.env)
+        uow.commit()
+    operation.pinned_digest = digest
+    deployment = _deployment(operation, digest, revision)
+    _save(ctx, operation.at(Step.DEPLOYING, f"pinned {operation.app}:{operation.target_tag}; deploying"), deployment)
+    ctx.engine.sync(operation.env, operation.app)
+    return True
+
+
+def _rollback_pin(ctx: Context, operation: Operation) -> bool:
+    image = ctx.pipeline.app(operation.app).image
+    if not ctx.registry.exists(image, operation.pinned_digest):
+        raise errors.PermanentError(f"{operation.artifact} ({operation.pinned_digest[:19]}) is gone from the registry")
+    pin = Pin(image=image, tag=operation.target_tag, digest=operation.pinned_digest)
+    ctx.gitops.write_pin(operation.env, operation.app, pin, message=_pin_message(operation))
+    with ctx.store.unit_of_work() as uow:
+        built = uow.artifacts.get(operation.app, operation.target_tag)
+        if ctx.pipeline.env(operation.env).auto_deploy:
+            uow.holds.set(
+                Hold(operation.app, operation.env, operation.target_tag, operation.requested_by, ctx.clock.now())
+            )
+        uow.commit()
+    revision = built.revision if built else operation.source_revision
+    deployment = _deployment(operation, operation.pinned_digest, revision)
+    _save(
+        ctx,
+        operation.at(Step.PINNED, f"pinned {operation.artifact} again; restoring its tree on the branch"),
+        deployment,
+    )
+    ctx.engine.sync(operation.env, operation.app)
+    return True
+
+
+def _rollback_branch(ctx: Context, operation: Operation) -> bool:
+    target = ctx.pipeline.env(operation.env)
+    with ctx.store.unit_of_work() as uow:
+        built = uow.artifacts.get(operation.app, operation.target_tag)
+    tree_of = built.revision if built and built.revision else operation.source_revision
+    operation.branch_commit = promoting.commit_onto(
+        ctx.repo(operation.app), operation, target.branch, tree_of=tree_of, merge=False
+    )
+    _save(ctx, operation.at(Step.DEPLOYING, f"{target.branch} restored to {operation.artifact}'s tree; deploying"))
+    return True
+
+
+def _deploying(ctx: Context, operation: Operation) -> bool:
+    with ctx.store.unit_of_work() as uow:
+        deployment = uow.deployments.get(operation.deployment_id) if operation.deployment_id else None
+    if deployment is not None and deployment.state.finished:
+        finish(ctx, operation, deployment)
+        return False
+    live = ctx.engine.status(operation.env, operation.app)
+    if deployment is not None and live is not None and live.digest == deployment.digest and live.state.finished:
+        # The engine already runs it (a rollback to what kept serving), or its report was lost.
+        deployment.state, deployment.url, deployment.finished_at = live.state, live.url, ctx.clock.now()
+        with ctx.store.unit_of_work() as uow:
+            deployment = uow.deployments.save(deployment)
+            uow.commit()
+        ctx.notifier.deployment_changed(deployment)
+        finish(ctx, operation, deployment)
+        return False
+    _time_out(ctx, operation, ctx.timeouts.deployment.total_seconds(), "the engine reported no result")
+    return False
+
+
+def finish(ctx: Context, operation: Operation, deployment: Deployment) -> Operation:
+    """End the operation with its deployment's result."""
+    if deployment.state is Health.HEALTHY:
+        where = f" at {deployment.url}" if deployment.url else ""
+        return _save(
+            ctx,
+            operation.move(
+                State.SUCCEEDED, step=Step.DONE, message=f"{deployment.artifact} is healthy in {operation.env}{where}"
+            ),
+        )
+    detail = f": {deployment.message}" if deployment.message else ""
+    return _save(
+        ctx,
+        operation.move(
+            State.FAILED, step=Step.DONE, message=f"{deployment.artifact} {deployment.state} in {operation.env}{detail}"
+        ),
+    )
+
+
+def fail(ctx: Context, operation: Operation, message: str) -> Operation:
+    return _save(ctx, operation.move(State.FAILED, message=message))
+
+
+def _time_out(ctx: Context, operation: Operation, seconds: float, what: str) -> None:
+    if operation.updated_at is None:
+        return
+    waited = (ctx.clock.now() - operation.updated_at).total_seconds()
+    if waited > seconds:
+        fail(ctx, operation, f"gave up after {int(waited)}s: {what} ({operation.step})")
+
+
+def _deployment(operation: Operation, digest: str, revision: str) -> Deployment:
+    return Deployment(
+        app=operation.app,
+        env=operation.env,
+        tag=operation.target_tag,
+        digest=digest,
+        source_revision=operation.source_revision,
+        revision=revision,
+        state=Health.PROGRESSING,
+        deployed_by=operation.requested_by,
+        operation_id=operation.id,
+    )
+
+
+def _pin_message(operation: Operation) -> str:
+    return promoting.message(operation, f"Pin {operation.app}:{operation.target_tag} in {operation.env}")
+
+
+STEPS = {
+    (Kind.PROMOTE, Step.REQUESTED): _requested,
+    (Kind.PROMOTE, Step.APPROVED): _approved,
+    (Kind.PROMOTE, Step.BRANCH_UPDATED): _branch_updated,
+    (Kind.PROMOTE, Step.AWAITING_ARTIFACT): _awaiting_artifact,
+    (Kind.PROMOTE, Step.DEPLOYING): _deploying,
+    (Kind.DEPLOY, Step.REQUESTED): _branch_updated,
+    (Kind.DEPLOY, Step.AWAITING_ARTIFACT): _awaiting_artifact,
+    (Kind.DEPLOY, Step.DEPLOYING): _deploying,
+    (Kind.ROLLBACK, Step.REQUESTED): _rollback_pin,
+    (Kind.ROLLBACK, Step.PINNED): _rollback_branch,
+    (Kind.ROLLBACK, Step.DEPLOYING): _deploying,
+}

@@ -1,0 +1,49 @@
+"""Everything the use cases reach the world through, wired once by the bootstrap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from promobot import ports
+from promobot.domain import errors
+from promobot.domain.people import User
+from promobot.domain.pipeline import Pipeline
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    artifact: timedelta = timedelta(minutes=10)  # a promotion commit's build must appear within this
+    deployment: timedelta = timedelta(minutes=5)  # the engine must report a result within this
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Context:
+    pipeline: Pipeline
+    users: Mapping[str, User]
+    store: ports.Store
+    repos: Mapping[str, ports.AppRepo]
+    gitops: ports.GitOpsRepo
+    forge: ports.Forge
+    registry: ports.Registry
+    engine: ports.Engine
+    notifier: ports.Notifier
+    clock: ports.Clock
+    builder: ports.Builder | None = None
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    wake_worker: Callable[[], None] = _nothing
+
+    def repo(self, app: str) -> ports.AppRepo:
+        self.pipeline.app(app)  # raises UnknownApp with the valid names
+        return self.repos[app]
+
+    def user(self, name: str) -> User:
+        try:
+            return self.users[name]
+        except KeyError:
+            raise errors.NotAuthenticated(f"unknown user {name!r}") from None

@@ -1,0 +1,121 @@
+"""Events from the world: pushes, builds and deployment results, as the webhook intake delivers them.
+
+Each handler is safe to call twice with the same event (deliveries are retried).
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from promobot import ports
+from promobot.domain import errors
+from promobot.domain.artifacts import Artifact
+from promobot.domain.deployments import Health
+from promobot.domain.events import ArtifactBuilt, BranchPushed, DeploymentReported, Event
+from promobot.domain.operations import Kind, Operation, State, Step
+from promobot.service import advancing
+from promobot.service.context import Context
+
+log = structlog.get_logger(__name__)
+
+
+def handle(ctx: Context, event: Event) -> None:
+    if isinstance(event, BranchPushed):
+        pushed(ctx, event)
+    elif isinstance(event, ArtifactBuilt):
+        built(ctx, event)
+    else:
+        reported(ctx, event)
+
+
+def pushed(ctx: Context, event: BranchPushed) -> None:
+    ctx.pipeline.app(event.app)
+    env = ctx.pipeline.env_by_branch(event.branch)
+    if env is None or ctx.builder is None or set(event.after) == {"0"}:
+        return
+    ctx.builder.submit(app=event.app, branch=event.branch, revision=event.after)
+
+
+def built(ctx: Context, event: ArtifactBuilt) -> None:
+    ctx.pipeline.app(event.app)
+    env = ctx.pipeline.env_by_prefix(event.tag.rsplit("-", 1)[0])
+    with ctx.store.unit_of_work() as uow:
+        artifact = uow.artifacts.add(
+            Artifact(event.app, event.tag, event.digest, event.source_revision, event.revision)
+        )
+        operation = None
+        if env is not None and env.auto_deploy:
+            operation = _auto_deploy(ctx, uow, artifact, env.name)
+        uow.commit()
+    log.info("artifact recorded", artifact=artifact.ref, digest=artifact.digest[:19])
+    if operation is not None:
+        ctx.notifier.operation_changed(operation)
+    ctx.wake_worker()
+
+
+def _auto_deploy(ctx: Context, uow: ports.UnitOfWork, artifact: Artifact, env: str) -> Operation | None:
+    if uow.holds.get(artifact.app, env) is not None:
+        log.info("auto-deploy held by a rollback", app=artifact.app, env=env, artifact=artifact.ref)
+        return None
+    current = uow.deployments.current(artifact.app, env)
+    if current is not None and current.digest == artifact.digest:
+        return None
+    pending = uow.operations.blocking(artifact.app, env)
+    if any(op.kind is Kind.DEPLOY and op.source_revision == artifact.source_revision for op in pending):
+        return None
+    for older in pending:  # a newer push supersedes auto-deploys still waiting their turn
+        if older.kind is Kind.DEPLOY and older.state is State.QUEUED:
+            uow.operations.save(older.move(State.CANCELLED, message=f"superseded by {artifact.ref}"))
+    author = _author(ctx, artifact.app, artifact.revision)
+    return uow.operations.add(
+        Operation(
+            kind=Kind.DEPLOY,
+            app=artifact.app,
+            env=env,
+            artifact=artifact.ref,
+            requested_by=author or "push",
+            source_revision=artifact.source_revision,
+            target_tag=artifact.tag,
+            step=Step.AWAITING_ARTIFACT,
+            message=f"auto-deploying {artifact.ref} to {env}",
+        )
+    )
+
+
+def _author(ctx: Context, app: str, revision: str) -> str:
+    """Who wrote the commit an auto-deploy comes from (the mirror may not have fetched it yet)."""
+    repo = ctx.repo(app)
+    for attempt in range(2):
+        try:
+            return repo.commit(revision).author
+        except errors.PromobotError:
+            if attempt == 0:
+                repo.refresh()
+    return ""
+
+
+def reported(ctx: Context, event: DeploymentReported) -> None:
+    ctx.pipeline.app(event.app)
+    ctx.pipeline.env(event.env)
+    with ctx.store.unit_of_work() as uow:
+        current = uow.deployments.current(event.app, event.env)
+        if current is None or current.digest != event.digest:
+            log.info("deployment report for an image promobot did not pin", env=event.env, app=event.app)
+            return
+        if current.state is event.state and (current.url == event.url or not event.url):
+            return
+        if event.state is Health.PROGRESSING and current.state.finished:
+            return
+        current.state = event.state
+        current.url = event.url or current.url
+        current.message = event.message
+        if event.state.finished:
+            current.finished_at = ctx.clock.now()
+        current = uow.deployments.save(current)
+        operation = uow.operations.get(current.operation_id) if current.operation_id else None
+        uow.commit()
+    ctx.notifier.deployment_changed(current)
+    finished = event.state.finished and operation is not None and operation.state is State.RUNNING
+    if finished and operation is not None and operation.step is Step.DEPLOYING:
+        advancing.finish(ctx, operation, current)
+    ctx.wake_worker()

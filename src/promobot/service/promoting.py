@@ -1,0 +1,99 @@
+"""The git half of a promotion: the tree-exact commit on the target branch (or a pull request) and its tag.
+
+Every function here is idempotent: it first looks for what an earlier attempt of the same operation left
+(a commit carrying the operation's trailer, an open pull request, an existing tag) and reuses it.
+"""
+
+from __future__ import annotations
+
+from promobot import ports
+from promobot.domain import trailers
+from promobot.domain.operations import Operation
+from promobot.domain.pipeline import Environment
+
+
+def promotion_branch(operation: Operation) -> str:
+    return f"promobot/{operation.env}/{operation.target_tag}-op{operation.id}"
+
+
+def message(operation: Operation, subject: str) -> str:
+    return trailers.render(
+        subject,
+        {
+            trailers.SOURCE: operation.source_revision,
+            trailers.ARTIFACT: operation.artifact,
+            trailers.OPERATION: str(operation.id),
+            trailers.KIND: operation.kind.value,
+        },
+    )
+
+
+def commit_onto(repo: ports.AppRepo, operation: Operation, branch: str, *, tree_of: str, merge: bool) -> str:
+    """The operation's commit on `branch`: reused if an earlier attempt pushed it, else written and pushed.
+
+    Its tree is exactly `tree_of`'s; its parents are the branch head and, for a promotion (`merge`), the
+    source commit, so `git log` on the branch shows where the code came from.
+    """
+    repo.refresh()
+    done = repo.find_by_trailer(branch, trailers.OPERATION, str(operation.id))
+    if done is not None:
+        return done
+    head = repo.branch_head(branch)
+    parents = [p for p in (head, operation.source_revision if merge else None) if p]
+    verb = "Promote" if merge else "Roll back"
+    sha = repo.create_commit(
+        tree_of=tree_of,
+        parents=list(dict.fromkeys(parents)),
+        message=message(operation, f"{verb} {operation.artifact} to {operation.env}"),
+    )
+    repo.push_branch(branch, sha, expected=head)
+    return sha
+
+
+def direct(repo: ports.AppRepo, operation: Operation, target: Environment) -> str:
+    sha = commit_onto(repo, operation, target.branch, tree_of=operation.source_revision, merge=True)
+    repo.push_tag(operation.target_tag, sha)
+    return sha
+
+
+def open_pull_request(
+    repo: ports.AppRepo, forge: ports.Forge, operation: Operation, target: Environment
+) -> tuple[str, ports.PullRequest]:
+    repo.refresh()
+    branch = promotion_branch(operation)
+    existing = repo.branch_head(branch)
+    base_head = repo.branch_head(target.branch)
+    if existing is not None and base_head in repo.commit(existing).parents:
+        sha = existing
+    else:
+        parents = [p for p in (base_head, operation.source_revision) if p]
+        sha = repo.create_commit(
+            tree_of=operation.source_revision,
+            parents=list(dict.fromkeys(parents)),
+            message=message(operation, f"Promote {operation.artifact} to {operation.env}"),
+        )
+        repo.push_branch(branch, sha, expected=existing)
+    pull = forge.open_pull_request(
+        app=operation.app,
+        branch=branch,
+        base=target.branch,
+        head_sha=sha,
+        title=f"Promote {operation.artifact} to {operation.env}",
+        body=f"Requested by {operation.requested_by} (promobot operation {operation.id}).\n\n"
+        f"Needs {target.approval.approvals} approval(s) from: {', '.join(sorted(target.approval.approvers))}.",
+    )
+    return sha, pull
+
+
+def merge(repo: ports.AppRepo, forge: ports.Forge, operation: Operation, target: Environment) -> str:
+    """Merge the approved pull request (unless an earlier attempt did), tag it, drop the branch."""
+    repo.refresh()
+    if repo.find_by_trailer(target.branch, trailers.OPERATION, str(operation.id)) is None:
+        if operation.pr_number is None:
+            raise ValueError(f"operation {operation.id} has no pull request to merge")
+        forge.merge_pull_request(
+            app=operation.app, number=operation.pr_number, base=target.branch, head_sha=operation.branch_commit
+        )
+    repo.push_tag(operation.target_tag, operation.branch_commit)
+    repo.delete_branch(promotion_branch(operation))
+    return operation.branch_commit

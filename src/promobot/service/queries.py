@@ -1,0 +1,141 @@
+"""Read-only use cases: list, history, status and diff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from promobot.domain import errors
+from promobot.domain.deployments import Deployment, Health
+from promobot.domain.operations import Operation, OperationEvent, State
+from promobot.domain.pipeline import Environment
+from promobot.service.context import Context
+
+DIFF_COMMIT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Row:
+    app: str
+    env: str
+    artifact: str
+    source_revision: str
+    state: str
+    deployed_at: datetime | None
+    deployed_by: str
+    url: str
+    operation: Operation | None = None
+
+
+def board(ctx: Context) -> list[Row]:
+    """Every app and environment, in pipeline order: what it runs, how that went, and what is moving."""
+    with ctx.store.unit_of_work() as uow:
+        current = {(d.app, d.env): d for d in uow.deployments.current_all()}
+        moving: dict[tuple[str, str], Operation] = {}
+        for op in uow.operations.active():
+            moving.setdefault((op.app, op.env), op)
+    rows = []
+    for app in ctx.pipeline.apps:
+        for env in ctx.pipeline.environments:
+            d = current.get((app.name, env.name))
+            rows.append(
+                Row(
+                    app=app.name,
+                    env=env.name,
+                    artifact=d.artifact if d else "",
+                    source_revision=d.source_revision if d else "",
+                    state=d.state.value if d else Health.NONE.value,
+                    deployed_at=(d.finished_at or d.started_at) if d else None,
+                    deployed_by=d.deployed_by if d else "",
+                    url=d.url if d else "",
+                    operation=moving.get((app.name, env.name)),
+                )
+            )
+    return rows
+
+
+def history(ctx: Context, app: str, env: str, limit: int = 50) -> list[Deployment]:
+    ctx.pipeline.app(app)
+    ctx.pipeline.env(env)
+    with ctx.store.unit_of_work() as uow:
+        return uow.deployments.history(app, env, limit=limit)
+
+
+def status(ctx: Context, operation_id: int) -> tuple[Operation, list[OperationEvent]]:
+    with ctx.store.unit_of_work() as uow:
+        operation = uow.operations.get(operation_id)
+        if operation is None:
+            raise errors.UnknownOperation(f"no operation {operation_id}", "see recent ones with `promobot list`")
+        return operation, uow.operations.events(operation_id)
+
+
+def recent(ctx: Context, limit: int = 20) -> list[Operation]:
+    with ctx.store.unit_of_work() as uow:
+        return uow.operations.recent(limit=limit)
+
+
+@dataclass(frozen=True)
+class Diff:
+    app: str
+    src: str
+    dst: str
+    src_artifact: str
+    dst_artifact: str
+    src_revision: str
+    dst_revision: str
+    commits: list[tuple[str, str]] = field(default_factory=list)
+    total_commits: int = 0
+    behind: int = 0  # commits dst has that src lacks
+    files: list[str] = field(default_factory=list)
+    instruction: str = ""
+
+
+def diff(ctx: Context, src: str, dst: str, app: str | None = None) -> list[Diff]:
+    source, target = ctx.pipeline.env(src), ctx.pipeline.env(dst)
+    if source == target:
+        raise errors.InvalidReference("diff needs two different environments", f"e.g. `diff {src} <other>`")
+    apps = [ctx.pipeline.app(app).name] if app else ctx.pipeline.app_names
+    with ctx.store.unit_of_work() as uow:
+        pairs = [(a, uow.deployments.current(a, src), uow.deployments.current(a, dst)) for a in apps]
+    return [_one(ctx, a, source, target, s, d) for a, s, d in pairs]
+
+
+def _one(
+    ctx: Context, app: str, src: Environment, dst: Environment, s: Deployment | None, d: Deployment | None
+) -> Diff:
+    base = Diff(
+        app=app,
+        src=src.name,
+        dst=dst.name,
+        src_artifact=s.artifact if s else "",
+        dst_artifact=d.artifact if d else "",
+        src_revision=s.source_revision if s else "",
+        dst_revision=d.source_revision if d else "",
+    )
+    if s is None:
+        return replace(base, instruction=f"{src.name} runs nothing for {app}; nothing to bring over")
+    if d is not None and d.source_revision == s.source_revision:
+        return replace(base, instruction=f"nothing to do: {dst.name} already runs the same source as {src.name}")
+    repo = ctx.repo(app)
+    repo.refresh()
+    files: list[str] = []
+    commits: list[tuple[str, str]] = []
+    total = behind = 0
+    if d is not None:
+        found, total = repo.log(d.source_revision, s.source_revision, limit=DIFF_COMMIT_LIMIT)
+        commits = [(c.sha, c.subject) for c in found]
+        behind = repo.log(s.source_revision, d.source_revision, limit=0)[1]
+        files = repo.changed_files(d.source_revision, s.source_revision)
+    command = f"promobot promote {s.artifact} {dst.name}"
+    rule = (
+        f" (opens a pull request; needs {dst.approval.approvals} approval(s) from "
+        f"{', '.join(sorted(dst.approval.approvers))})"
+        if dst.approval.required
+        else " (direct)"
+    )
+    return replace(base, commits=commits, total_commits=total, behind=behind, files=files, instruction=command + rule)
+
+
+def waiting_for(ctx: Context, state: State = State.AWAITING_APPROVAL) -> list[Operation]:
+    with ctx.store.unit_of_work() as uow:
+        return [op for op in uow.operations.active() if op.state is state]

@@ -1,0 +1,1 @@
+"""The ASGI app: REST API and webhook intake. Thin: parse, call the service layer, render."""

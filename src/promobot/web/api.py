@@ -1,0 +1,73 @@
+"""The REST API: the same commands as chat and the CLI, for people with an API token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from promobot.service import queries, requests
+from promobot.web.auth import App, Caller
+from promobot.web.schemas import (
+    DeploymentOut,
+    DiffOut,
+    EventOut,
+    OperationOut,
+    OperationStatus,
+    PromoteRequest,
+    RollbackRequest,
+    RowOut,
+)
+
+router = APIRouter(prefix="/api")
+
+
+@router.post("/promote", status_code=202)
+def promote(body: PromoteRequest, user: Caller, app: App) -> OperationOut:
+    """Promote an artifact to an environment (the next one when `env` is omitted)."""
+    return OperationOut.of(requests.promote(app.ctx, user, body.artifact, body.env))
+
+
+@router.post("/rollback", status_code=202)
+def rollback(body: RollbackRequest, user: Caller, app: App) -> OperationOut:
+    """Pin the previous healthy artifact of an environment again, without a rebuild."""
+    return OperationOut.of(requests.rollback(app.ctx, user, body.target, body.env))
+
+
+@router.post("/operations/{operation_id}/approve")
+def approve(operation_id: int, user: Caller, app: App) -> OperationOut:
+    return OperationOut.of(requests.approve(app.ctx, user, operation_id))
+
+
+@router.post("/operations/{operation_id}/cancel")
+def cancel(operation_id: int, user: Caller, app: App) -> OperationOut:
+    return OperationOut.of(requests.cancel(app.ctx, user, operation_id))
+
+
+@router.get("/operations/{operation_id}")
+def status(operation_id: int, user: Caller, app: App) -> OperationStatus:
+    operation, events = queries.status(app.ctx, operation_id)
+    out = OperationOut.of(operation)
+    return OperationStatus(**out.model_dump(), events=[EventOut.of(e) for e in events])
+
+
+@router.get("/operations")
+def operations(user: Caller, app: App, limit: int = Query(20, ge=1, le=200)) -> list[OperationOut]:
+    return [OperationOut.of(op) for op in queries.recent(app.ctx, limit)]
+
+
+@router.get("/list")
+def board(user: Caller, app: App) -> list[RowOut]:
+    """Every app in every environment: artifact, source revision, state, when, who, where."""
+    return [RowOut.of(row) for row in queries.board(app.ctx)]
+
+
+@router.get("/history/{app_name}/{env}")
+def history(
+    app_name: str, env: str, user: Caller, app: App, limit: int = Query(50, ge=1, le=500)
+) -> list[DeploymentOut]:
+    return [DeploymentOut.of(d) for d in queries.history(app.ctx, app_name, env, limit)]
+
+
+@router.get("/diff/{src}/{dst}")
+def diff(src: str, dst: str, user: Caller, app: App, app_name: str | None = Query(None, alias="app")) -> list[DiffOut]:
+    """Commits and files between two environments, and the command that brings `dst` up to `src`."""
+    return [DiffOut.of(d) for d in queries.diff(app.ctx, src, dst, app_name)]

@@ -1,0 +1,42 @@
+"""Who is calling: API tokens for people, the webhook token for the intake."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from promobot.bootstrap import Application
+from promobot.domain import errors
+from promobot.domain.people import User
+
+
+def application(request: Request) -> Application:
+    app: Application = request.app.state.application
+    return app
+
+
+def _bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.NotAuthenticated("missing bearer token", "send `Authorization: Bearer <your API token>`")
+    return token.strip()
+
+
+def current_user(
+    app: Annotated[Application, Depends(application)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> User:
+    return app.user_for(_bearer(authorization))
+
+
+def webhook_caller(
+    app: Annotated[Application, Depends(application)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
+    if not app.webhook_allowed(_bearer(authorization)):
+        raise errors.NotAuthenticated("the webhook token is not valid")
+
+
+Caller = Annotated[User, Depends(current_user)]
+App = Annotated[Application, Depends(application)]

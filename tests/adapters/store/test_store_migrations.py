@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -60,3 +61,28 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     finally:
         store.dispose()
+
+
+def test_two_replicas_migrating_at_once_both_succeed(database_url: str) -> None:
+    stores = [SqlStore(database_url), SqlStore(database_url)]
+    start = threading.Barrier(len(stores))
+    failures: list[BaseException] = []
+
+    def migrate(store: SqlStore) -> None:
+        start.wait()
+        try:
+            store.migrate()
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=migrate, args=(store,)) for store in stores]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert failures == []
+        assert [store.revision() for store in stores] == ["0001", "0001"]
+    finally:
+        for store in stores:
+            store.dispose()

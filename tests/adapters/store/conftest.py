@@ -6,20 +6,14 @@ without it in CI.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_samples import ManualClock
 
-TESTS = Path(__file__).resolve().parents[2]
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
-
-from store_samples import ManualClock  # noqa: E402
-
-from promobot.adapters.store.sql import SqlStore  # noqa: E402
-from support import databases  # noqa: E402
+from promobot.adapters.store.sql import SqlStore
+from support import databases
 
 
 @pytest.fixture(params=databases.KINDS)

@@ -34,7 +34,8 @@ KINDS = (SQLITE, POSTGRESQL)
 
 
 def sqlite_url(directory: Path) -> str:
-    """A URL for a new SQLite file in `directory` (created on first connection)."""
+    """A URL for a new SQLite file in `directory` (the directory is made; the file on first connection)."""
+    directory.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{directory / 'promobot.db'}"
 
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import structlog
 
-from promobot import config
+from promobot import config, faults
 from promobot.adapters.builder.local import BuildSpec, LocalBuilder
 from promobot.adapters.chat.console import ConsoleNotifier
 from promobot.adapters.engines.local import LocalRuntime
@@ -132,6 +132,7 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         clock=SystemClock(),
         builder=builder,
     )
+    ctx.checkpoint = faults.from_environment()
     app = Application(ctx=ctx, loaded=loaded, tokens=tokens, webhook_token=webhook_token)
     if background:
         backoff = working.Backoff()

@@ -44,6 +44,7 @@ def _requested(ctx: Context, operation: Operation) -> bool:
     repo = ctx.repo(operation.app)
     if target.approval.required:
         sha, pull = promoting.open_pull_request(repo, ctx.forge, operation, target)
+        ctx.checkpoint("promote.pr_opened")
         operation.branch_commit, operation.pr_number, operation.pr_url = sha, pull.number, pull.url
         _save(
             ctx,
@@ -56,6 +57,7 @@ def _requested(ctx: Context, operation: Operation) -> bool:
         )
         return False
     operation.branch_commit = promoting.direct(repo, operation, target)
+    ctx.checkpoint("promote.branch_pushed")
     _save(ctx, operation.at(Step.BRANCH_UPDATED, f"{target.branch} now holds {operation.source_revision[:7]}"))
     return True
 
@@ -63,6 +65,7 @@ def _requested(ctx: Context, operation: Operation) -> bool:
 def _approved(ctx: Context, operation: Operation) -> bool:
     target = ctx.pipeline.env(operation.env)
     promoting.merge(ctx.repo(operation.app), ctx.forge, operation, target)
+    ctx.checkpoint("promote.merged")
     _save(ctx, operation.at(Step.BRANCH_UPDATED, f"pull request #{operation.pr_number} merged into {target.branch}"))
     return True
 
@@ -91,6 +94,7 @@ def _awaiting_artifact(ctx: Context, operation: Operation) -> bool:
         digest, revision = artifact.digest, artifact.revision
     pin = Pin(image=image, tag=operation.target_tag, digest=digest)
     ctx.gitops.write_pin(operation.env, operation.app, pin, message=_pin_message(operation))
+    ctx.checkpoint("deploy.pin_written")
     with ctx.store.unit_of_work() as uow:
         uow.holds.clear(operation.app, operation.env)
         uow.commit()
@@ -107,6 +111,7 @@ def _rollback_pin(ctx: Context, operation: Operation) -> bool:
         raise errors.PermanentError(f"{operation.artifact} ({operation.pinned_digest[:19]}) is gone from the registry")
     pin = Pin(image=image, tag=operation.target_tag, digest=operation.pinned_digest)
     ctx.gitops.write_pin(operation.env, operation.app, pin, message=_pin_message(operation))
+    ctx.checkpoint("rollback.pin_written")
     with ctx.store.unit_of_work() as uow:
         built = uow.artifacts.get(operation.app, operation.target_tag)
         if ctx.pipeline.env(operation.env).auto_deploy:
@@ -133,6 +138,7 @@ def _rollback_branch(ctx: Context, operation: Operation) -> bool:
     operation.branch_commit = promoting.commit_onto(
         ctx.repo(operation.app), operation, target.branch, tree_of=tree_of, merge=False
     )
+    ctx.checkpoint("rollback.branch_pushed")
     _save(ctx, operation.at(Step.DEPLOYING, f"{target.branch} restored to {operation.artifact}'s tree; deploying"))
     return True
 

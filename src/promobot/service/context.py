@@ -22,6 +22,10 @@ def _nothing() -> None:
     return None
 
 
+def _pass(_: str) -> None:
+    return None
+
+
 @dataclass
 class Context:
     pipeline: Pipeline
@@ -37,6 +41,7 @@ class Context:
     builder: ports.Builder | None = None
     timeouts: Timeouts = field(default_factory=Timeouts)
     wake_worker: Callable[[], None] = _nothing
+    checkpoint: Callable[[str], None] = _pass  # named fault points for crash tests (promobot.faults)
 
     def repo(self, app: str) -> ports.AppRepo:
         self.pipeline.app(app)  # raises UnknownApp with the valid names

@@ -121,11 +121,13 @@ def _one(
     files: list[str] = []
     commits: list[tuple[str, str]] = []
     total = behind = 0
-    if d is not None:
-        found, total = repo.log(d.source_revision, s.source_revision, limit=DIFF_COMMIT_LIMIT)
+    # Against what dst runs; when it runs nothing yet, against what its branch holds.
+    since = d.source_revision if d is not None else repo.branch_head(dst.branch)
+    if since is not None:
+        found, total = repo.log(since, s.source_revision, limit=DIFF_COMMIT_LIMIT)
         commits = [(c.sha, c.subject) for c in found]
-        behind = repo.log(s.source_revision, d.source_revision, limit=0)[1]
-        files = repo.changed_files(d.source_revision, s.source_revision)
+        behind = repo.log(s.source_revision, since, limit=0)[1]
+        files = repo.changed_files(since, s.source_revision)
     command = f"promobot promote {s.artifact} {dst.name}"
     rule = (
         f" (opens a pull request; needs {dst.approval.approvals} approval(s) from "

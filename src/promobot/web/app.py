@@ -48,6 +48,11 @@ def create_app(application: Application, *, manage_lifecycle: bool = True) -> Fa
         where = ".".join(str(part) for part in first.get("loc", ()))
         return error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
 
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("request failed", error=type(exc).__name__, exc_info=exc)
+        return error_response(500, "internal", "promobot failed to handle this request; see the server log")
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}

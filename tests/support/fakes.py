@@ -46,7 +46,7 @@ class Crash(BaseException):
     """The process died here: escapes `working.tick` the way a kill would, leaving the store as it was."""
 
 
-class _Crashable:
+class Crashable:
     crash_after: set[str]
 
     def _maybe_crash(self, method: str) -> None:
@@ -62,7 +62,7 @@ def _hex(*parts: object) -> str:
 # --- the application repository -------------------------------------------------------------------------
 
 
-class FakeAppRepo(_Crashable):
+class FakeAppRepo(Crashable):
     """One app's repository: commits with trees of files, branches and tags; a push checks `expected`."""
 
     def __init__(self, branches: Iterable[str] = ("develop", "qa", "staging", "prod")) -> None:
@@ -209,7 +209,7 @@ class PinCommit:
     sha: str
 
 
-class FakeGitOps(_Crashable):
+class FakeGitOps(Crashable):
     def __init__(self) -> None:
         self.pins: dict[tuple[str, str], Pin] = {}
         self.commits: list[PinCommit] = []
@@ -243,7 +243,7 @@ class FakePullRequest:
         return f"https://forge.example/{self.app}/pull/{self.number}"
 
 
-class FakeForge(_Crashable):
+class FakeForge(Crashable):
     """Pull requests on the fake repositories; merging fast-forwards the base branch in the FakeAppRepo."""
 
     def __init__(self, repos: Mapping[str, FakeAppRepo]) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from promobot.domain import errors, trailers
 from promobot.domain.deployments import Health
 from promobot.domain.events import ArtifactBuilt
 from promobot.domain.operations import Kind, State, Step
-from promobot.service import queries, requests
+from promobot.service import queries, requests, working
 from promobot.service.context import Context
 from support.fakes import DEVELOPER, World
 
@@ -170,3 +172,44 @@ def test_rollback_skips_an_earlier_artifact_that_never_got_healthy(wired: Wired)
 
     assert operation.artifact == f"web:{good.tag}"
     assert operation.pinned_digest == good.digest
+
+
+def test_a_report_arriving_while_the_branch_is_still_being_restored_still_finishes_the_rollback(
+    wired: Wired, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx, world = wired
+    previous, _ = two_healthy(ctx, world)
+    world.repos["web"].someone_pushes_first("develop")
+    operation = requests.rollback(ctx, DEVELOPER, "web", "development")
+    world.tick(ctx)
+    assert world.operation(ctx, operation.id).step is Step.PINNED  # restoring the branch will be retried
+
+    world.report(ctx, "development")
+    assert world.operation(ctx, operation.id).state is State.RUNNING
+    later = working.time.monotonic() + 60
+    monkeypatch.setattr(working, "time", SimpleNamespace(monotonic=lambda: later))
+    world.settle(ctx)
+
+    done = world.operation(ctx, operation.id)
+    assert (done.state, done.message) == (State.SUCCEEDED, f"web:{previous.tag} is healthy in development")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="bug: a develop push built while a rollback of development is still queued finds no hold yet "
+    "(holds are set only when the rollback runs), so intake queues an auto-deploy behind the rollback; it "
+    "runs right after, pins the new push and clears the hold, undoing the rollback",
+)
+def test_a_push_built_while_a_rollback_is_queued_does_not_undo_the_rollback(wired: Wired) -> None:
+    ctx, world = wired
+    previous, _ = two_healthy(ctx, world)
+    requests.rollback(ctx, DEVELOPER, "web", "development")
+    world.push(ctx)
+    world.builder.complete(ctx)  # before the worker took the rollback
+
+    world.settle(ctx)
+    world.report(ctx, "development")
+    world.settle(ctx)
+
+    assert world.gitops.pins[("development", "web")].digest == previous.digest

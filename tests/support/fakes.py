@@ -344,9 +344,9 @@ class FakeBuilder:
             self.registry.put(image, tag, digest, {REVISION_LABEL: build.revision, SOURCE_LABEL: source})
         return ArtifactBuilt(build.app, tag, digest, build.revision, source)
 
-    def complete(self, ctx: Context, *, app: str | None = None) -> ArtifactBuilt:
-        """Finish the oldest pending build (of `app`) and deliver its ArtifactBuilt to intake."""
-        build = next(b for b in self.pending if app is None or b.app == app)
+    def complete(self, ctx: Context, *, app: str | None = None, revision: str | None = None) -> ArtifactBuilt:
+        """Finish the oldest pending build (of `app`, of `revision`) and deliver its ArtifactBuilt to intake."""
+        build = next(b for b in self.pending if app in (None, b.app) and revision in (None, b.revision))
         self.pending.remove(build)
         event = self.publish(build)
         intake.built(ctx, event)
@@ -509,8 +509,8 @@ class World:
 
     def developed(self, ctx: Context, app: str = "web", files: Mapping[str, str] | None = None) -> ArtifactBuilt:
         """A develop push, built, auto-deployed and reported healthy in the first environment."""
-        self.push(ctx, app, files)
-        event = self.builder.complete(ctx, app=app)
+        sha = self.push(ctx, app, files)
+        event = self.builder.complete(ctx, revision=sha)
         self.settle(ctx)
         self.report(ctx, self.pipeline.first.name, app)
         self.settle(ctx)

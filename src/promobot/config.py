@@ -10,9 +10,17 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from promobot.domain import errors
+from promobot.domain import errors, refnames
 from promobot.domain.artifacts import NAME
 from promobot.domain.pipeline import App, Approval, ApprovalRule, Environment, Pipeline
 
@@ -20,7 +28,21 @@ DEFAULT_PATH = "promobot.yaml"
 ENV_VAR = "PROMOBOT_CONFIG"
 
 Name = Annotated[str, Field(pattern=NAME.pattern)]
-RefName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,100}$")]
+
+
+def _git_branch_name(value: str) -> str:
+    if not refnames.is_branch_name(value):
+        raise ValueError(refnames.RULE)
+    return value
+
+
+RefName = Annotated[str, Field(max_length=100), AfterValidator(_git_branch_name)]
+
+
+def _unique(kind: str, names: list[str]) -> None:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"each {kind} must be unique; repeated: {', '.join(repeated)}")
 
 
 class Strict(BaseModel):
@@ -91,7 +113,7 @@ class ServerSettings(Strict):
 
 
 class TokenSource(Strict):
-    env: str | None = None
+    env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] | None = None
     file: str | None = None
 
     @model_validator(mode="after")
@@ -111,6 +133,10 @@ class TokenSource(Strict):
                 value = path.read_text(encoding="utf-8")
             except OSError:
                 value = ""
+            except UnicodeDecodeError:
+                raise errors.ConfigError(
+                    f"cannot read a token from {where}", "it must be a readable UTF-8 text file"
+                ) from None
         value = value.strip()
         if not value:
             raise errors.ConfigError(f"no token in {where}", "set it, or point the config at another source")
@@ -138,19 +164,25 @@ class Settings(Strict):
     users: list[UserSettings] = Field(min_length=1)
     state_dir: str = ".promobot"
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Settings:
-        for kind, names in (
-            ("environment", [e.name for e in self.environments]),
-            ("environment branch", [e.branch for e in self.environments]),
-            ("environment tag_prefix", [e.tag_prefix for e in self.environments]),
-            ("app", [a.name for a in self.apps]),
-            ("user", [u.name for u in self.users]),
-        ):
-            seen = {n for n in names if names.count(n) > 1}
-            if seen:
-                raise ValueError(f"each {kind} must be unique; repeated: {', '.join(sorted(seen))}")
-        return self
+    @field_validator("environments")
+    @classmethod
+    def _unique_environments(cls, value: list[EnvironmentSettings]) -> list[EnvironmentSettings]:
+        _unique("environment name", [e.name for e in value])
+        _unique("environment branch", [e.branch for e in value])
+        _unique("environment tag_prefix", [e.tag_prefix for e in value])
+        return value
+
+    @field_validator("apps")
+    @classmethod
+    def _unique_apps(cls, value: list[AppSettings]) -> list[AppSettings]:
+        _unique("app name", [a.name for a in value])
+        return value
+
+    @field_validator("users")
+    @classmethod
+    def _unique_users(cls, value: list[UserSettings]) -> list[UserSettings]:
+        _unique("user name", [u.name for u in value])
+        return value
 
     def pipeline(self) -> Pipeline:
         return Pipeline(
@@ -196,9 +228,20 @@ def load(explicit: str | None = None) -> Loaded:
             f"no config file at {path}",
             f"pass --config, set {ENV_VAR}, or create one with `promobot sandbox DIR`",
         ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise errors.ConfigError(f"cannot read {path} ({reason})", "it must be a readable UTF-8 YAML file") from None
     except yaml.YAMLError as exc:
-        raise errors.ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+        raise errors.ConfigError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from None
     return parse(raw, path=path)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(problem)
 
 
 def parse(raw: object, *, path: Path) -> Loaded:

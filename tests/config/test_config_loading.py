@@ -133,11 +133,6 @@ def test_a_missing_config_file_says_how_to_provide_one(tmp_path: Path) -> None:
         assert hint in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: load catches only FileNotFoundError, so a directory (or an unreadable or non-UTF-8 file) "
-    "escapes as a raw OSError/UnicodeDecodeError traceback instead of a ConfigError",
-)
 @pytest.mark.parametrize("kind", ["directory", "non-utf8"])
 def test_a_config_path_that_cannot_be_read_as_text_is_a_config_error(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "promobot.yaml"

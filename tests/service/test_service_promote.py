@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from promobot.domain import errors, trailers
+from promobot.domain import trailers
 from promobot.domain.operations import State, Step
 from promobot.service import queries, requests, working
 from promobot.service.context import Context

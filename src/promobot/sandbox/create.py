@@ -12,6 +12,7 @@ import yaml
 
 from promobot import config
 from promobot.adapters import gitcli
+from promobot.adapters.store.sql import SqlStore
 from promobot.domain import errors
 from promobot.domain.artifacts import check_name
 from promobot.sandbox import hook
@@ -75,6 +76,9 @@ def sandbox(root: Path, *, apps: list[str], envs: list[str], port: int) -> Sandb
     config.parse(settings, path=root / "promobot.yaml")  # what we write must load
     path = root / "promobot.yaml"
     path.write_text(_HEADER + yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    store = SqlStore(f"sqlite:///{root / 'promobot.db'}")
+    store.migrate()
+    store.dispose()
     return Sandbox(root=root, config=path, apps=apps, envs=envs, port=port)
 
 

@@ -71,6 +71,7 @@ class Application:
     def stop(self) -> None:
         for component in reversed(self.components):
             component.stop()
+        log.info("promobot stopped: background parts and the apps they ran are down")
 
 
 def server_url(settings: config.Settings) -> str:

@@ -8,6 +8,7 @@ and restarted finishes it once.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,3 +126,18 @@ def test_serve_killed_mid_promotion_finishes_it_once_after_a_restart(setup: Setu
     assert s.git("log", "--format=%H", f"--grep=Promobot-Operation: {op['id']}$", "qa").split() == pushed.split()
     assert s.git("tag", "--list", "qa-*").split() == [f"qa-{first[:7]}"]
     assert s.row("qa")["state"] == "healthy"
+
+
+def test_sigterm_stops_serve_cleanly_with_its_apps_and_no_secret_in_its_log(setup: Setup) -> None:
+    s = setup
+    dev = until(lambda: (r := s.row("development"))["state"] == "healthy" and r, 20, "development to be healthy")
+    refused = s.cli("approve", "1", user="release-manager")  # an error path that touches tokens
+    assert refused.returncode == 1
+    s.stop()
+    assert s.process is not None and s.process.returncode in (0, -signal.SIGTERM)
+    assert not serves(dev["url"], dev["source_revision"])  # the runtime stopped the app it started
+    log = s.log_text()
+    assert "operation 1 deploy" in log
+    assert "promobot stopped" in log
+    for token in (s.root / "tokens").iterdir():
+        assert token.read_text().strip() not in log

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -36,25 +37,35 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _client(config_path: str | None, user: str | None) -> Client:
+def _call(
+    config_path: str | None,
+    user: str | None,
+    call: Callable[[Client], Any],
+    show: Callable[[Console, Any], None],
+    as_json: bool,
+) -> Any:
+    """Run one API call as `user`; print its result as JSON or text; one line on stderr if refused."""
     try:
-        return Client.for_user(config.load(config_path), user)
-    except errors.PromobotError as exc:
-        fail(str(exc))
-
-
-def _operation(client: Client, call: Any, as_json: bool, wait: bool) -> None:
-    try:
-        op = call()
-        if wait:
-            op = client.wait(op["id"])
-    except ApiError as exc:
+        client = Client.for_user(config.load(config_path), user)
+        result = call(client)
+    except (errors.PromobotError, ApiError) as exc:
         fail(str(exc))
     if as_json:
-        print(json.dumps(op, indent=2))
+        print(json.dumps(result, indent=2))
     else:
-        render.operation(out, op)
-    if op["state"] in ("failed", "cancelled"):
+        show(out, result)
+    return result
+
+
+def _operation(
+    config_path: str | None, user: str | None, call: Callable[[Client], Any], as_json: bool, wait: bool
+) -> None:
+    def run(client: Client) -> Any:
+        operation = call(client)
+        return client.wait(operation["id"]) if wait else operation
+
+    operation = _call(config_path, user, run, render.operation, as_json)
+    if operation["state"] in ("failed", "cancelled"):
         raise typer.Exit(1)
 
 
@@ -68,8 +79,7 @@ def promote(
     wait: WaitOpt = False,
 ) -> None:
     """Promote an artifact to an environment (the next one in order by default)."""
-    client = _client(config_path, user)
-    _operation(client, lambda: client.promote(artifact, env), as_json, wait)
+    _operation(config_path, user, lambda c: c.promote(artifact, env), as_json, wait)
 
 
 @app.command()
@@ -82,8 +92,7 @@ def rollback(
     wait: WaitOpt = False,
 ) -> None:
     """Pin the previous healthy artifact of an environment again, without a rebuild."""
-    client = _client(config_path, user)
-    _operation(client, lambda: client.rollback(target, env), as_json, wait)
+    _operation(config_path, user, lambda c: c.rollback(target, env), as_json, wait)
 
 
 @app.command()
@@ -95,8 +104,7 @@ def approve(
     wait: WaitOpt = False,
 ) -> None:
     """Approve a promotion waiting for approval (not your own)."""
-    client = _client(config_path, user)
-    _operation(client, lambda: client.approve(operation), as_json, wait)
+    _operation(config_path, user, lambda c: c.approve(operation), as_json, wait)
 
 
 @app.command()
@@ -107,8 +115,7 @@ def cancel(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel a queued operation or one waiting for approval."""
-    client = _client(config_path, user)
-    _operation(client, lambda: client.cancel(operation), as_json, False)
+    _operation(config_path, user, lambda c: c.cancel(operation), as_json, False)
 
 
 @app.command()
@@ -120,55 +127,41 @@ def status(
     wait: WaitOpt = False,
 ) -> None:
     """Show an operation and every step it took."""
-    client = _client(config_path, user)
-    try:
-        op = client.wait(operation) if wait else client.status(operation)
+
+    def run(client: Client) -> Any:
         if wait:
-            op = client.status(operation)
-    except ApiError as exc:
-        fail(str(exc))
-    if as_json:
-        print(json.dumps(op, indent=2))
-    else:
-        render.status(out, op)
+            client.wait(operation)
+        return client.status(operation)
+
+    _call(config_path, user, run, render.status, as_json)
 
 
 @app.command(name="list")
 def list_(config_path: ConfigOpt = None, user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """What runs in every environment: artifact, source, state, when, who, where."""
-    client = _client(config_path, user)
-    try:
-        rows = client.board()
-    except ApiError as exc:
-        fail(str(exc))
-    if as_json:
-        for row in rows:
-            row.pop("operation", None)
-        print(json.dumps(rows, indent=2))
-    else:
-        render.board(out, rows)
+    _call(config_path, user, lambda c: c.board(), render.board, as_json)
 
 
 @app.command()
 def diff(
     src: Annotated[str, typer.Argument(help="Source environment.")],
     dst: Annotated[str, typer.Argument(help="Destination environment.")],
-    app_name: Annotated[str | None, typer.Option("--app", help="Only this app.")] = None,
+    app_name: Annotated[str | None, typer.Option("--app", help="Only this app (JSON: one object).")] = None,
     config_path: ConfigOpt = None,
     user: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Commits and files between two environments, and the command that brings DST up to SRC."""
-    client = _client(config_path, user)
-    try:
+
+    def run(client: Client) -> Any:
         results = client.diff(src, dst, app_name)
-    except ApiError as exc:
-        fail(str(exc))
-    if as_json:
-        print(json.dumps(results[0] if app_name else results, indent=2))
-    else:
-        for result in results:
-            render.diff(out, result)
+        return results[0] if app_name else results
+
+    def show(console: Console, result: Any) -> None:
+        for one in result if isinstance(result, list) else [result]:
+            render.diff(console, one)
+
+    _call(config_path, user, run, show, as_json)
 
 
 @app.command()
@@ -181,15 +174,7 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """Deployments of an app in an environment, newest first."""
-    client = _client(config_path, user)
-    try:
-        rows = client.history(app_name, env, limit)
-    except ApiError as exc:
-        fail(str(exc))
-    if as_json:
-        print(json.dumps(rows, indent=2))
-    else:
-        render.history(out, rows)
+    _call(config_path, user, lambda c: c.history(app_name, env, limit), render.history, as_json)
 
 
 @app.command()

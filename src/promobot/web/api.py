@@ -45,8 +45,7 @@ def cancel(operation_id: int, user: Caller, app: App) -> OperationOut:
 @router.get("/operations/{operation_id}")
 def status(operation_id: int, user: Caller, app: App) -> OperationStatus:
     operation, events = queries.status(app.ctx, operation_id)
-    out = OperationOut.of(operation)
-    return OperationStatus(**out.model_dump(), events=[EventOut.of(e) for e in events])
+    return OperationStatus(**OperationOut.of(operation).model_dump(), events=[EventOut.of(e) for e in events])
 
 
 @router.get("/operations")

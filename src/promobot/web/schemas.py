@@ -1,14 +1,11 @@
-"""JSON shapes of the REST API (other tools rely on these keys) and their conversion from domain values."""
+"""JSON shapes of the REST API (other tools rely on these keys), read straight from the domain values."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Self
 
-from pydantic import BaseModel, Field
-
-from promobot.domain.deployments import Deployment
-from promobot.domain.operations import Operation, OperationEvent
-from promobot.service.queries import Diff, Row
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class PromoteRequest(BaseModel):
@@ -21,7 +18,17 @@ class RollbackRequest(BaseModel):
     env: str | None = Field(default=None, max_length=64)
 
 
-class OperationOut(BaseModel):
+class Out(BaseModel):
+    """A response model filled from a domain dataclass's attributes (`Out.of(value)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, value: object) -> Self:
+        return cls.model_validate(value)
+
+
+class OperationOut(Out):
     id: int
     kind: str
     app: str
@@ -39,44 +46,19 @@ class OperationOut(BaseModel):
     created_at: datetime | None
     updated_at: datetime | None
 
-    @classmethod
-    def of(cls, op: Operation) -> OperationOut:
-        return cls(
-            id=op.id or 0,
-            kind=op.kind.value,
-            app=op.app,
-            env=op.env,
-            artifact=op.artifact,
-            state=op.state.value,
-            step=op.step.value,
-            message=op.message,
-            requested_by=op.requested_by,
-            source_revision=op.source_revision,
-            target_tag=op.target_tag,
-            pr_number=op.pr_number,
-            pr_url=op.pr_url,
-            approvers=list(op.approvers),
-            created_at=op.created_at,
-            updated_at=op.updated_at,
-        )
 
-
-class EventOut(BaseModel):
+class EventOut(Out):
     state: str
     step: str
     message: str
     at: datetime
-
-    @classmethod
-    def of(cls, event: OperationEvent) -> EventOut:
-        return cls(state=event.state.value, step=event.step.value, message=event.message, at=event.at)
 
 
 class OperationStatus(OperationOut):
     events: list[EventOut]
 
 
-class RowOut(BaseModel):
+class RowOut(Out):
     app: str
     env: str
     artifact: str
@@ -87,22 +69,8 @@ class RowOut(BaseModel):
     url: str
     operation: OperationOut | None
 
-    @classmethod
-    def of(cls, row: Row) -> RowOut:
-        return cls(
-            app=row.app,
-            env=row.env,
-            artifact=row.artifact,
-            source_revision=row.source_revision,
-            state=row.state,
-            deployed_at=row.deployed_at,
-            deployed_by=row.deployed_by,
-            url=row.url,
-            operation=OperationOut.of(row.operation) if row.operation else None,
-        )
 
-
-class DeploymentOut(BaseModel):
+class DeploymentOut(Out):
     id: int
     app: str
     env: str
@@ -118,32 +86,13 @@ class DeploymentOut(BaseModel):
     url: str
     message: str
 
-    @classmethod
-    def of(cls, d: Deployment) -> DeploymentOut:
-        return cls(
-            id=d.id or 0,
-            app=d.app,
-            env=d.env,
-            artifact=d.artifact,
-            digest=d.digest,
-            source_revision=d.source_revision,
-            revision=d.revision,
-            state=d.state.value,
-            deployed_by=d.deployed_by,
-            operation_id=d.operation_id,
-            started_at=d.started_at,
-            finished_at=d.finished_at,
-            url=d.url,
-            message=d.message,
-        )
-
 
 class CommitOut(BaseModel):
     sha: str
     subject: str
 
 
-class DiffOut(BaseModel):
+class DiffOut(Out):
     app: str
     src: str
     dst: str
@@ -157,22 +106,10 @@ class DiffOut(BaseModel):
     files: list[str]
     instruction: str
 
+    @field_validator("commits", mode="before")
     @classmethod
-    def of(cls, d: Diff) -> DiffOut:
-        return cls(
-            app=d.app,
-            src=d.src,
-            dst=d.dst,
-            src_artifact=d.src_artifact,
-            dst_artifact=d.dst_artifact,
-            src_revision=d.src_revision,
-            dst_revision=d.dst_revision,
-            commits=[CommitOut(sha=sha, subject=subject) for sha, subject in d.commits],
-            total_commits=d.total_commits,
-            behind=d.behind,
-            files=d.files,
-            instruction=d.instruction,
-        )
+    def _pairs(cls, value: list[Any]) -> list[Any]:
+        return [{"sha": item[0], "subject": item[1]} if isinstance(item, tuple) else item for item in value]
 
 
 class ErrorBody(BaseModel):

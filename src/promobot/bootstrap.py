@@ -26,6 +26,7 @@ from promobot.adapters.registry.oci_layout import OciLayoutRegistry
 from promobot.adapters.store.sql import SqlStore
 from promobot.domain import errors
 from promobot.domain.people import User
+from promobot.exclusive import ProcessLock
 from promobot.looping import Loop
 from promobot.service import working
 from promobot.service.context import Context
@@ -53,6 +54,12 @@ class Application:
     tokens: dict[str, User]
     webhook_token: str
     components: list[Component] = field(default_factory=list)
+    process_lock: ProcessLock | None = None
+
+    def claim(self) -> None:
+        """Refuse to serve a SQLite database another process already serves (raises ConfigError)."""
+        if self.process_lock is not None:
+            self.process_lock.acquire()
 
     def user_for(self, token: str) -> User:
         for known, user in self.tokens.items():
@@ -71,6 +78,8 @@ class Application:
     def stop(self) -> None:
         for component in reversed(self.components):
             component.stop()
+        if self.process_lock is not None:
+            self.process_lock.release()
         log.info("promobot stopped: background parts and the apps they ran are down")
 
 
@@ -119,7 +128,8 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
             workdir=state / "builder",
             report=intake.artifact_built,
         )
-    store = SqlStore(_database_url(loaded, s.database))
+    database_url = _database_url(loaded, s.database)
+    store = SqlStore(database_url)
     ctx = Context(
         pipeline=pipeline,
         users=users,
@@ -135,6 +145,8 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
     )
     ctx.checkpoint = faults.from_environment()
     app = Application(ctx=ctx, loaded=loaded, tokens=tokens, webhook_token=webhook_token)
+    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+        app.process_lock = ProcessLock(Path(database_url.removeprefix("sqlite:///") + ".serve.lock"))
     if background:
         backoff = working.Backoff()
         worker = Loop("operation-worker", lambda: working.tick(ctx, backoff), interval=0.5)

@@ -11,6 +11,7 @@ from promobot.web.app import create_app
 def serve(loaded: config.Loaded) -> None:
     logs.configure()
     application = bootstrap.build(loaded)
+    application.claim()
     settings = loaded.settings.server
     uvicorn.run(
         create_app(application),

@@ -228,6 +228,9 @@ class Deliveries(Protocol):
     def first_time(self, source: str, delivery_id: str) -> bool:
         """Record a delivery id; False if it was seen before (a duplicate to ignore)."""
 
+    def forget(self, source: str, delivery_id: str) -> None:
+        """Drop a delivery id whose event failed, so the sender's retry is handled."""
+
 
 class UnitOfWork(Protocol):
     """One database transaction: rolled back on leaving unless `commit()` was called."""

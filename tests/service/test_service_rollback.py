@@ -224,3 +224,23 @@ def test_a_second_rollback_goes_further_back_past_another_deployment_of_the_same
     again = requests.rollback(ctx, DEVELOPER, "web", "development")
 
     assert (again.artifact, again.pinned_digest) == (f"web:{oldest.tag}", oldest.digest)
+
+
+def test_a_push_built_while_held_can_be_promoted_into_development_to_release_the_hold(wired: Wired) -> None:
+    ctx, world = wired
+    _, newer = two_healthy(ctx, world)
+    requests.rollback(ctx, DEVELOPER, f"web:{newer.tag}")
+    world.settle(ctx)
+    world.report(ctx, "development")
+    world.push(ctx)
+    held = world.builder.complete(ctx)  # built, never deployed: it was never healthy anywhere
+    world.settle(ctx)
+
+    release = world.promoted(ctx, f"web:{held.tag}", "development")
+
+    assert release.state is State.SUCCEEDED
+    assert world.gitops.pins[("development", "web")].digest == held.digest
+    world.push(ctx)
+    after = world.builder.complete(ctx)
+    world.settle(ctx)
+    assert world.gitops.pins[("development", "web")].digest == after.digest  # auto-deploy is back

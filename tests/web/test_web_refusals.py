@@ -176,3 +176,14 @@ def test_the_cli_names_the_unknown_user_and_the_known_ones(tmp_path: Path) -> No
     assert done.stderr.strip().splitlines() == [
         f"promobot: error: no user 'mallory' in {made.config}; use --as with one of: developer, release-manager"
     ]
+
+
+def test_a_delivery_whose_event_failed_is_handled_when_the_sender_retries_it(api: Api) -> None:
+    headers = {"Authorization": f"Bearer {api.webhook}", "X-Promobot-Delivery": "push-1"}
+    body = {"app": "nope", "ref": "refs/heads/develop", "before": SHA_A, "after": SHA_B}
+    failed = api.http.post("/webhooks/git", json=body, headers=headers)
+    assert failed.status_code == 404
+    retried = api.http.post("/webhooks/git", json={**body, "app": "web"}, headers=headers)
+    assert (retried.status_code, retried.json()) == (202, {"accepted": True, "duplicate": False})
+    again = api.http.post("/webhooks/git", json={**body, "app": "web"}, headers=headers)
+    assert again.json() == {"accepted": True, "duplicate": True}

@@ -58,14 +58,22 @@ def _call(
 
 
 def _operation(
-    config_path: str | None, user: str | None, call: Callable[[Client], Any], as_json: bool, wait: bool
+    config_path: str | None,
+    user: str | None,
+    call: Callable[[Client], Any],
+    as_json: bool,
+    wait: bool,
+    *,
+    cancelling: bool = False,
 ) -> None:
+    """Start (or change) an operation; exit 1 when it ends failed, or cancelled when that was not asked for."""
+
     def run(client: Client) -> Any:
         operation = call(client)
         return client.wait(operation["id"]) if wait else operation
 
     operation = _call(config_path, user, run, render.operation, as_json)
-    if operation["state"] in ("failed", "cancelled"):
+    if operation["state"] == "failed" or (operation["state"] == "cancelled" and not cancelling):
         raise typer.Exit(1)
 
 
@@ -115,7 +123,7 @@ def cancel(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel a queued operation or one waiting for approval."""
-    _operation(config_path, user, lambda c: c.cancel(operation), as_json, False)
+    _operation(config_path, user, lambda c: c.cancel(operation), as_json, False, cancelling=True)
 
 
 @app.command()

@@ -25,9 +25,10 @@ def promote(ctx: Context, user: User, reference: str, env: str | None = None) ->
         target = ctx.pipeline.env(env) if env else ctx.pipeline.next_after(source)
         gates.may_change(user, target)
         gates.promotion_target(ctx.pipeline, source, target)
-        gates.deployed_where_built(
-            artifact, source, uow.deployments.history(artifact.app, source.name, limit=HISTORY_SCAN)
-        )
+        if target != source:  # into its own environment it is a (re)deploy: nothing to have passed first
+            gates.deployed_where_built(
+                artifact, source, uow.deployments.history(artifact.app, source.name, limit=HISTORY_SCAN)
+            )
         gates.not_already_there(artifact, target, uow.deployments.current(artifact.app, target.name))
         gates.not_in_flight(artifact, target, _pending(uow.operations.blocking(artifact.app, target.name)))
         operation = uow.operations.add(

@@ -60,7 +60,14 @@ def _take(app: App, source: str, delivery: str | None, event: Event) -> Accepted
             uow.commit()
         if not first:
             return Accepted(accepted=True, duplicate=True)
-    intake.handle(app.ctx, event)
+    try:
+        intake.handle(app.ctx, event)
+    except Exception:
+        if delivery:  # let the sender's retry of this delivery through
+            with app.ctx.store.unit_of_work() as uow:
+                uow.deliveries.forget(source, delivery)
+                uow.commit()
+        raise
     return Accepted(accepted=True)
 
 

@@ -25,6 +25,12 @@ class SqlDeliveries:
             {"source": source, "delivery_id": delivery_id, "received_at": self._clock.now()},
         )
 
+    def forget(self, source: str, delivery_id: str) -> None:
+        """Drop one delivery id, so a redelivery of an event that failed is handled again."""
+        self._session.execute(
+            delete(deliveries).where(deliveries.c.source == source, deliveries.c.delivery_id == delivery_id)
+        )
+
     def forget_before(self, when: datetime) -> int:
         """Drop delivery ids received before `when` (redeliveries come within hours); returns how many."""
         return writes.rowcount(self._session.execute(delete(deliveries).where(deliveries.c.received_at < when)))

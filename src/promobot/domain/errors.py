@@ -92,3 +92,9 @@ class PermanentError(PromobotError):
 
     code = "failed"
     http_status = 502
+
+
+class InvalidCommand(PromobotError):
+    """What was typed to the bot is not a command it knows; the hint is the usage."""
+
+    code = "invalid_command"

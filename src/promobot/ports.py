@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from promobot.domain.artifacts import Artifact
 from promobot.domain.deployments import Deployment, Health, Hold, Pin
@@ -149,6 +149,35 @@ class Notifier(Protocol):
     def deployment_changed(self, deployment: Deployment) -> None: ...
 
 
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message for people: plain text (the console chat, and Slack's fallback) and Block Kit blocks."""
+
+    text: str
+    blocks: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a chat message landed: the channel's id and the message's timestamp id."""
+
+    channel: str
+    ts: str
+
+
+class Chat(Protocol):
+    """A chat workspace (Slack): post, update in place, reply in a thread, or whisper to one person."""
+
+    def post(self, channel: str, message: ChatMessage) -> Posted: ...
+
+    def update(self, channel: str, ts: str, message: ChatMessage) -> None: ...
+
+    def reply(self, channel: str, thread_ts: str, message: ChatMessage) -> Posted: ...
+
+    def ephemeral(self, channel: str, user: str, message: ChatMessage) -> None:
+        """A message only `user` (a chat user id) sees."""
+
+
 class Operations(Protocol):
     def add(self, operation: Operation) -> Operation:
         """Store a new operation; returns it with `id`, `created_at` and `updated_at` set."""
@@ -172,6 +201,9 @@ class Operations(Protocol):
 
     def events(self, operation_id: int) -> list[OperationEvent]:
         """Oldest first."""
+
+    def set_chat_message(self, operation_id: int, channel: str, ts: str) -> None:
+        """Remember the chat message that reports this operation (only these two columns are written)."""
 
 
 class Artifacts(Protocol):

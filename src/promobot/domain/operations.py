@@ -79,6 +79,8 @@ class Operation:
     pinned_digest: str = ""
     deployment_id: int | None = None
     approvers: list[str] = field(default_factory=list)
+    chat_channel: str = ""  # the chat message reporting this operation (written only by the reporter)
+    chat_ts: str = ""
 
     def move(self, state: State, *, step: Step | None = None, message: str | None = None) -> Operation:
         """Return this operation in `state`; refuse a transition the state machine does not allow."""

@@ -1,6 +1,8 @@
 """Converting operations and their events between domain objects and table rows.
 
-`approvers` is not a column: it is read from the approvals table by the repository.
+`approvers` is not a column: it is read from the approvals table by the repository. `chat_channel` and
+`chat_ts` are read here but written only by `set_chat_message`, so a worker saving a stale copy of an
+operation never erases the chat message id the reporter stored meanwhile.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ def from_row(row: Row[Any], approvers: list[str]) -> Operation:
         pinned_digest=row.pinned_digest,
         deployment_id=row.deployment_id,
         approvers=approvers,
+        chat_channel=row.chat_channel,
+        chat_ts=row.chat_ts,
     )
 
 

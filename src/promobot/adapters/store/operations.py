@@ -106,6 +106,9 @@ class SqlOperations:
         )
         return [operation_rows.event_from_row(row) for row in rows]
 
+    def set_chat_message(self, operation_id: int, channel: str, ts: str) -> None:
+        self._update(operation_id, {"chat_channel": channel, "chat_ts": ts})
+
     def _update(self, operation_id: int, values: dict[str, Any]) -> None:
         with self._session.begin_nested():
             self._session.execute(update(operations).where(operations.c.id == operation_id).values(**values))

@@ -58,6 +58,8 @@ operations = Table(
     Column("pr_url", Text, nullable=False),
     Column("pinned_digest", String(NAME), nullable=False),
     Column("deployment_id", BigInteger().with_variant(Integer, "sqlite"), nullable=True),
+    Column("chat_channel", String(NAME), nullable=False, server_default=""),
+    Column("chat_ts", String(NAME), nullable=False, server_default=""),
     Index(None, "state", "id"),
     Index(None, "app", "env", "id"),
     Index(

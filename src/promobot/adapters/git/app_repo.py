@@ -8,9 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from promobot import ports
+from promobot.adapters import gitcli
 from promobot.adapters.git import commits, names
 from promobot.adapters.git.mirror import Mirror
 from promobot.domain import errors
+
+LOG = ("log", "--no-color", "--no-show-signature", commits.FORMAT)
 
 
 class GitAppRepo:
@@ -53,11 +56,14 @@ class GitAppRepo:
 
     def find_by_trailer(self, branch: str, key: str, value: str, *, depth: int = 200) -> str | None:
         ref = f"refs/heads/{names.branch(branch)}"
+        args = ["--first-parent", f"--max-count={int(depth)}", "--end-of-options", ref]
         with self.mirror.locked():
-            if self.mirror.ref(ref) is None:
-                return None
-            text = self._log(["--first-parent", f"--max-count={int(depth)}", "--end-of-options", ref])
-        for found in commits.parse(text):
+            done = self.mirror.git([*LOG, *args, "--"], check=False)
+            if done.returncode != 0:
+                if self.mirror.ref(ref) is None:  # one process in the common case; a second only to tell why
+                    return None
+                raise gitcli.GitFailed(["log", *args], done.stderr.decode(errors="replace"), done.returncode)
+        for found in commits.parse(done.stdout.decode()):
             if found.trailers.get(key) == value:
                 return found.sha
         return None
@@ -67,9 +73,8 @@ class GitAppRepo:
         args = ["commit-tree"]
         for parent in parents:
             args += ["-p", names.sha(parent)]
-        with self.mirror.locked():
-            tree = self.mirror.out(["rev-parse", "--verify", "--end-of-options", f"{tree_of}^{{tree}}"])
-            return self.mirror.out([*args, "-F", "-", tree], input=message.encode())
+        with self.mirror.locked():  # `<sha>^{tree}`: commit-tree peels it itself (no rev-parse first)
+            return self.mirror.out([*args, "-F", "-", f"{tree_of}^{{tree}}"], input=message.encode())
 
     def push_branch(self, branch: str, sha: str, *, expected: str | None) -> None:
         ref = f"refs/heads/{names.branch(branch)}"
@@ -88,13 +93,15 @@ class GitAppRepo:
         ref = f"refs/tags/{names.tag(tag)}"
         names.sha(sha)
         with self.mirror.locked():
+            # Push first with a "must not exist" lease: the usual case costs one push and no round trip.
+            if self.mirror.push(sha, ref, lease=""):
+                self.mirror.git(["update-ref", ref, sha])
+                return sha
             existing = self.mirror.remote_ref(ref)
-            if existing is None and not self.mirror.push(sha, ref, lease=""):
-                existing = self.mirror.remote_ref(ref)
-                if existing is None:
-                    raise errors.TemporaryError(f"the remote refused tag {tag}; retrying", retry_after=1.0)
+            if existing is None:
+                raise errors.TemporaryError(f"the remote refused tag {tag}; retrying", retry_after=1.0)
             self.mirror.fetch()
-            return existing or sha
+            return existing
 
     def delete_branch(self, branch: str) -> None:
         ref = f"refs/heads/{names.branch(branch)}"
@@ -121,4 +128,4 @@ class GitAppRepo:
         return [path for path in out.split("\0") if path]
 
     def _log(self, args: Sequence[str]) -> str:
-        return self.mirror.out(["log", "--no-color", "--no-show-signature", commits.FORMAT, *args, "--"])
+        return self.mirror.out([*LOG, *args, "--"])

@@ -70,8 +70,7 @@ class GitOpsGitRepo:
         with self.mirror.locked():
             for attempt in range(ATTEMPTS):
                 self.mirror.fetch()
-                head = self.mirror.ref(self.ref)
-                current = self._read_files(head, [path])[0] if head else None
+                head, current = self._head_and_file(path)
                 text = kustomize.write_pin(current, pin)
                 if text is None:
                     return None
@@ -91,19 +90,30 @@ class GitOpsGitRepo:
             raise errors.UnknownApp(f"no app {app!r} in the GitOps repository")
         return self.paths[(env, app)]
 
+    def _head_and_file(self, path: str) -> tuple[str | None, str | None]:
+        """The branch head in the mirror and the text of `path` there, in one `cat-file --batch`."""
+        (head, kind, _), (_, _, text) = self._objects([self.ref, f"{self.ref}:{path}"])
+        if head is None or kind != "commit":
+            return None, None
+        return head, text
+
     def _read_files(self, commit: str, paths: Sequence[str]) -> list[str | None]:
         """The text of each path at `commit` (None where absent), read in one `cat-file --batch`."""
-        query = "".join(f"{commit}:{path}\n" for path in paths).encode()
+        return [text for _, _, text in self._objects([f"{commit}:{path}" for path in paths])]
+
+    def _objects(self, names_: Sequence[str]) -> list[tuple[str | None, str, str | None]]:
+        """(id, type, text if a blob) of each object name, (None, "missing", None) where absent."""
+        query = "".join(f"{name}\n" for name in names_).encode()
         data = self.mirror.git(["cat-file", "--batch"], input=query).stdout
-        found: list[str | None] = []
-        for _ in paths:
+        found: list[tuple[str | None, str, str | None]] = []
+        for _ in names_:
             header, _, data = data.partition(b"\n")
             fields = header.split()
             if len(fields) != 3:  # "<name> missing"
-                found.append(None)
+                found.append((None, "missing", None))
                 continue
-            size = int(fields[2])
-            found.append(data[:size].decode("utf-8") if fields[1] == b"blob" else None)
+            size, kind = int(fields[2]), fields[1].decode()
+            found.append((fields[0].decode(), kind, data[:size].decode("utf-8") if kind == "blob" else None))
             data = data[size + 1 :]
         return found
 

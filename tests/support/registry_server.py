@@ -51,13 +51,15 @@ class RegistryServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.log = root / "registry.log"
 
-    def start(self, *, auth: dict[str, Any] | None = None, notify: dict[str, Any] | None = None) -> RegistryServer:
+    def start(
+        self, *, auth: dict[str, Any] | None = None, notify: dict[str, Any] | None = None, delete: bool = True
+    ) -> RegistryServer:
         settings: dict[str, Any] = {
             "version": 0.1,
             "log": {"level": "info", "accesslog": {"disabled": True}},
             "storage": {
                 "filesystem": {"rootdirectory": str(self.storage)},
-                "delete": {"enabled": True},
+                "delete": {"enabled": delete},
                 "maintenance": {"uploadpurging": {"enabled": False}},
             },
             "http": {"addr": f"127.0.0.1:{self.port}", "secret": "test-only-upload-secret"},

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from registry_fakes import proxy
 
 from promobot import ports
+from promobot.adapters import oci
+from promobot.adapters.registry import distribution
 from promobot.adapters.registry.distribution import DistributionRegistry
 from promobot.domain import errors
-from support.registry_server import RegistryServer, push_image
+from support.registry_server import OCI_MANIFEST, RegistryServer, push_image
 
 REV, SRC = "a" * 40, "b" * 40
+ACCEPT_OCI = {"Accept": OCI_MANIFEST}
 NAMES = ["dev-1111111", "dev-2222222", "qa-3333333", "qa-4444444", "staging-5555555"]
 LABELS = {"org.opencontainers.image.revision": REV, "io.promobot.source-revision": SRC}
 
@@ -100,3 +107,65 @@ def test_names_outside_the_distribution_grammar_are_refused_before_any_request(i
 def test_exists_refuses_a_malformed_digest() -> None:
     with pytest.raises(errors.InvalidReference, match="not a valid digest"):
         DistributionRegistry("http://127.0.0.1:9", retries=0).exists("web", "sha256:../../x")
+
+
+def test_an_image_copied_in_by_skopeo_from_an_oci_layout_reads_back_with_its_digest(
+    open_registry: RegistryServer, tmp_path: Path
+) -> None:
+    skopeo = shutil.which("skopeo")
+    if skopeo is None:
+        pytest.skip("skopeo is not installed")
+    layout = tmp_path / "layout"
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": LABELS}}).encode()
+    config_digest, config_size = oci.write_blob(layout, config)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": oci.MANIFEST,
+        "config": {"mediaType": oci.CONFIG, "digest": config_digest, "size": config_size},
+        "layers": [],
+    }
+    digest, size = oci.write_blob(layout, json.dumps(manifest).encode())
+    with oci.locked(layout):
+        oci.set_tag(layout, "qa-ccccccc", digest, size)
+    target = f"docker://127.0.0.1:{open_registry.port}/team/web:qa-ccccccc"
+    subprocess.run(
+        [skopeo, "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:qa-ccccccc", target],
+        check=True,
+        capture_output=True,
+    )
+
+    image = DistributionRegistry(open_registry.url).get("team/web", "qa-ccccccc")
+
+    assert image is not None and image.digest == digest and dict(image.labels) == LABELS
+
+
+def test_an_index_tag_reads_the_labels_of_its_linux_amd64_image_and_keeps_the_index_digest(
+    open_registry: RegistryServer,
+) -> None:
+    arm = push_image(open_registry.url, "web", "arm", {**LABELS, "arch": "arm64"}, body="arm")
+    amd = push_image(open_registry.url, "web", "amd", {**LABELS, "arch": "amd64"}, body="amd")
+    entries = [(arm, "arm64"), (amd, "amd64")]
+    index = {
+        "schemaVersion": 2,
+        "mediaType": distribution.OCI_INDEX,
+        "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": d, "size": 1, "platform": {"os": "linux", "architecture": a}}
+            for d, a in entries
+        ],
+    }
+    sizes = {
+        d: len(httpx.get(f"{open_registry.url}/v2/web/manifests/{d}", headers=ACCEPT_OCI).content) for d, _ in entries
+    }
+    for entry in index["manifests"]:
+        entry["size"] = sizes[entry["digest"]]
+    stored = httpx.put(
+        f"{open_registry.url}/v2/web/manifests/staging-ddddddd",
+        content=json.dumps(index),
+        headers={"Content-Type": distribution.OCI_INDEX},
+    )
+    assert stored.status_code == 201, stored.text
+
+    image = DistributionRegistry(open_registry.url).get("web", "staging-ddddddd")
+
+    assert image is not None
+    assert image.digest == stored.headers["Docker-Content-Digest"] and image.labels["arch"] == "amd64"

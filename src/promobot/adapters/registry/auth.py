@@ -126,4 +126,5 @@ def _basic_header(username: str, password: str) -> str:
 
 def _request_key(request: httpx.Request) -> tuple[str, str]:
     match = _REPOSITORY.match(request.url.path)
-    return (match.group(1) if match else "", request.method)
+    reads = request.method in ("GET", "HEAD")  # the registry asks the same (pull) scope of both
+    return (match.group(1) if match else "", "read" if reads else request.method)

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import structlog
 
-from promobot import config, faults
+from promobot import config, faults, ports
 from promobot.adapters.builder.local import BuildSpec, LocalBuilder
 from promobot.adapters.chat.console import ConsoleNotifier
 from promobot.adapters.engines.local import LocalRuntime
@@ -22,6 +22,7 @@ from promobot.adapters.forge.local import LocalForge
 from promobot.adapters.git.app_repo import GitAppRepo
 from promobot.adapters.git.gitops_repo import GitOpsGitRepo
 from promobot.adapters.intake_client import IntakeClient
+from promobot.adapters.registry.distribution import DistributionRegistry
 from promobot.adapters.registry.oci_layout import OciLayoutRegistry
 from promobot.adapters.store.sql import SqlStore
 from promobot.domain import errors
@@ -95,7 +96,7 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
     tokens = {u.token.read(loaded.base): User(u.name, frozenset(u.roles)) for u in s.users}
     users = {user.name: user for user in tokens.values()}
     intake = IntakeClient(server_url(s), webhook_token)
-    registry_root = loaded.resolve(s.registry.path)
+    registry_root = loaded.resolve(s.registry.path) if s.registry.path else state / "registry"
     remotes = {a.name: _remote(loaded, a.repository) for a in s.apps}
     images = {a.name: a.image for a in s.apps}
     gitops_remote = _remote(loaded, s.gitops.repository)
@@ -137,7 +138,7 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         repos={name: GitAppRepo(remote, state / "mirrors" / f"{name}.git") for name, remote in remotes.items()},
         gitops=gitops_at(state / "mirrors" / "gitops.git"),
         forge=LocalForge(remotes),
-        registry=OciLayoutRegistry(registry_root),
+        registry=_registry(loaded, registry_root),
         engine=runtime,
         notifier=ConsoleNotifier(),
         clock=SystemClock(),
@@ -186,6 +187,16 @@ def _scan_branches(ctx: Context) -> None:
             head = repo.branch_head(env.branch)
             if head is not None:
                 ctx.builder.submit(app=app, branch=env.branch, revision=head)
+
+
+def _registry(loaded: config.Loaded, root: Path) -> ports.Registry:
+    r = loaded.settings.registry
+    if r.kind == "distribution" and r.url is not None:
+        password = r.password.read(loaded.base) if r.password is not None else None
+        return DistributionRegistry(
+            r.url, username=r.username, password=password, timeout=r.timeout_seconds, retries=r.retries
+        )
+    return OciLayoutRegistry(root)
 
 
 def _remote(loaded: config.Loaded, value: str) -> str:

@@ -91,8 +91,25 @@ class GitOpsSettings(Strict):
 
 
 class RegistrySettings(Strict):
-    kind: Literal["oci-layout"] = "oci-layout"
-    path: str = Field(min_length=1)
+    """`oci-layout` (embedded; needs `path`) or `distribution` (any OCI registry over HTTP; needs `url`)."""
+
+    kind: Literal["oci-layout", "distribution"] = "oci-layout"
+    path: str | None = Field(default=None, min_length=1)
+    url: Annotated[str, Field(pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")] | None = None
+    username: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    password: TokenSource | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _what_the_kind_needs(self) -> RegistrySettings:
+        if self.kind == "oci-layout" and self.path is None:
+            raise ValueError("an oci-layout registry needs `path`: the directory holding the image layouts")
+        if self.kind == "distribution" and self.url is None:
+            raise ValueError("a distribution registry needs `url`, e.g. https://registry.example.com")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both `username` and `password` (a token source), or neither")
+        return self
 
 
 class EngineSettings(Strict):
@@ -144,6 +161,7 @@ class TokenSource(Strict):
 
 
 ServerSettings.model_rebuild()
+RegistrySettings.model_rebuild()
 
 
 class UserSettings(Strict):

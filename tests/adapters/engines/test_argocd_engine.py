@@ -74,12 +74,8 @@ def test_status_reads_the_digest_of_the_apps_image_among_several(argo: FakeArgoC
     assert (live.digest, live.url) == (OLD, "https://web.qa.example")
 
 
-def test_a_failed_sync_reports_the_digest_git_asked_for_not_the_one_still_running(
-    argo: FakeArgoCD, make: Make
-) -> None:
-    argo.add(
-        "web-qa", sync="OutOfSync", phase="Failed", images=[f"web@{OLD}"], desired_images=[f"web@{NEW}"]
-    )
+def test_a_failed_sync_reports_the_digest_git_asked_for_not_the_one_still_running(argo: FakeArgoCD, make: Make) -> None:
+    argo.add("web-qa", sync="OutOfSync", phase="Failed", images=[f"web@{OLD}"], desired_images=[f"web@{NEW}"])
     live = make().status("qa", "web")
     assert live is not None
     assert (live.digest, live.state) == (NEW, Health.FAILED)

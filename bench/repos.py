@@ -21,7 +21,7 @@ def history(bare: Path, *, commits: int, branch: str = "develop", files: int = 5
     git("init", "--quiet", "--bare", f"--initial-branch={branch}", str(bare))
     stream = bytearray()
     for n in range(commits):
-        path = f"src/module_{n % files:04d}.py"
+        path = f"src/d{n % files // 32:03d}/module_{n % files:04d}.py"  # small trees: cheap to rewrite
         content = f"VALUE = {n}\n".encode()
         message = f"Change {n}: touch module {n % files}\n".encode()
         stream += f"commit refs/heads/{branch}\nmark :{n + 1}\n".encode()

@@ -13,12 +13,14 @@ from promobot.adapters.git import commits, names
 from promobot.adapters.git.mirror import Mirror
 from promobot.domain import errors
 
+COUNT_CACHE = 4096
 LOG = ("log", "--no-color", "--no-show-signature", commits.FORMAT)
 
 
 class GitAppRepo:
     def __init__(self, remote: str, mirror: Path) -> None:
         self.mirror = Mirror(remote, mirror)
+        self._counts: dict[tuple[str, str], int] = {}
 
     def refresh(self) -> None:
         with self.mirror.locked():
@@ -114,9 +116,24 @@ class GitAppRepo:
     def log(self, base: str, head: str, *, limit: int) -> tuple[list[ports.Commit], int]:
         span = f"{names.sha(base)}..{names.sha(head)}"
         with self.mirror.locked():
-            total = int(self.mirror.out(["rev-list", "--count", "--end-of-options", span]))
-            text = self._log([f"--max-count={max(int(limit), 0)}", "--end-of-options", span])
+            total = self._count(base, head)
+            if limit <= 0:
+                return [], total
+            text = self._log([f"--max-count={int(limit)}", "--end-of-options", span])
         return commits.parse(text), total
+
+    def _count(self, base: str, head: str) -> int:
+        """Commits in `head` but not `base`. One walk counts both ways (`diff` asks for both), and the
+        answer for two commit ids never changes, so it is kept (a bounded cache; the mirror lock is held).
+        """
+        if (base, head) not in self._counts:
+            if len(self._counts) >= COUNT_CACHE:
+                self._counts.clear()
+            left, right = self.mirror.out(
+                ["rev-list", "--left-right", "--count", "--end-of-options", f"{base}...{head}"]
+            ).split()
+            self._counts[(head, base)], self._counts[(base, head)] = int(left), int(right)
+        return self._counts[(base, head)]
 
     def changed_files(self, base: str, head: str) -> list[str]:
         names.sha(base)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,9 @@ import structlog
 from promobot import config, faults, ports
 from promobot.adapters.builder.local import BuildSpec, LocalBuilder
 from promobot.adapters.chat.console import ConsoleNotifier
+from promobot.adapters.chat.slack.bot import SlackBot
+from promobot.adapters.chat.slack.socket_mode import SocketModeRunner
+from promobot.adapters.chat.slack.web_api import SlackChat
 from promobot.adapters.engines.local import LocalRuntime
 from promobot.adapters.forge.local import LocalForge
 from promobot.adapters.git.app_repo import GitAppRepo
@@ -29,7 +33,8 @@ from promobot.domain import errors
 from promobot.domain.people import User
 from promobot.exclusive import ProcessLock
 from promobot.looping import Loop
-from promobot.service import working
+from promobot.messages import replies
+from promobot.service import chatting, reporting, working
 from promobot.service.context import Context
 
 log = structlog.get_logger(__name__)
@@ -39,6 +44,12 @@ class Component(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class ChatEndpoint(Protocol):
+    """Slack's HTTP requests in, Slack's answers out (the web layer mounts it at /slack/events)."""
+
+    def handle_http(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, str], str]: ...
 
 
 class SystemClock:
@@ -55,6 +66,7 @@ class Application:
     tokens: dict[str, User]
     webhook_token: str
     components: list[Component] = field(default_factory=list)
+    slack: ChatEndpoint | None = None
     process_lock: ProcessLock | None = None
 
     def claim(self) -> None:
@@ -154,6 +166,8 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         ctx.wake_worker = worker.wake
         scan = _StartupScan(ctx)
         app.components = [c for c in (builder, runtime, worker, scan) if c is not None]
+    if s.slack is not None:
+        wire_slack(app, s.slack, loaded.base, {u.slack_id: u.name for u in s.users if u.slack_id})
     return app
 
 
@@ -175,6 +189,26 @@ class _StartupScan:
 
     def stop(self) -> None:
         self._thread.join(timeout=10)
+
+
+def wire_slack(app: Application, slack: config.SlackSettings, base: Path, chat_users: Mapping[str, str]) -> None:
+    """Report operations to Slack from a background queue, and answer Slack's commands (HTTP or Socket Mode)."""
+    ctx = app.ctx
+    chat = SlackChat(slack.bot_token.read(base), base_url=slack.api_url)
+    channels = reporting.Channels(slack.channels.default, slack.channels.apps, slack.channels.envs)
+    reporter = reporting.ChatReporter(ctx.store, chat, ctx.pipeline, channels)
+    ctx.notifier = reporting.Notifiers([ctx.notifier, reporter])
+    bot = SlackBot(
+        signing_secret=slack.signing_secret.read(base),
+        chat=chat,
+        commands=chatting.ChatCommands(ctx, chat_users, channels.of),
+        working=replies.working(),
+        failed=replies.failed_internally(),
+    )
+    app.slack = bot
+    app.components.append(reporter)
+    if slack.app_token is not None:
+        app.components.append(SocketModeRunner(bot, slack.app_token.read(base)))
 
 
 def _scan_branches(ctx: Context) -> None:

@@ -164,10 +164,29 @@ ServerSettings.model_rebuild()
 RegistrySettings.model_rebuild()
 
 
+class SlackChannelSettings(Strict):
+    """Where operations are reported: an environment's channel, else the app's, else `default`."""
+
+    default: Annotated[str, Field(min_length=1, max_length=80)]
+    apps: dict[Name, Annotated[str, Field(min_length=1, max_length=80)]] = {}
+    envs: dict[Name, Annotated[str, Field(min_length=1, max_length=80)]] = {}
+
+
+class SlackSettings(Strict):
+    """The Slack app: secrets from the environment or files; Socket Mode when `app_token` is given."""
+
+    signing_secret: TokenSource
+    bot_token: TokenSource
+    app_token: TokenSource | None = None
+    channels: SlackChannelSettings
+    api_url: Annotated[str, Field(pattern=r"^https?://[^\s]+/$")] = "https://slack.com/api/"
+
+
 class UserSettings(Strict):
     name: Name
     roles: list[Name] = Field(min_length=1)
     token: TokenSource
+    slack_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,30}$")] | None = None
 
 
 class Settings(Strict):
@@ -181,6 +200,7 @@ class Settings(Strict):
     server: ServerSettings
     users: list[UserSettings] = Field(min_length=1)
     state_dir: str = ".promobot"
+    slack: SlackSettings | None = None
 
     @field_validator("environments")
     @classmethod

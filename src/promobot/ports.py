@@ -178,6 +178,24 @@ class Chat(Protocol):
         """A message only `user` (a chat user id) sees."""
 
 
+@dataclass(frozen=True)
+class ChatRequest:
+    """What someone said to the bot: who (a chat user id), where, the words, and a delivery key.
+
+    `delivery` is equal for a retried delivery or a double click of the same button ("" when unknown).
+    """
+
+    chat_user: str
+    channel: str
+    text: str
+    delivery: str = ""
+
+
+class ChatCommands(Protocol):
+    def handle(self, request: ChatRequest) -> ChatMessage:
+        """Do what was asked (or refuse) and return the reply for the caller alone."""
+
+
 class Operations(Protocol):
     def add(self, operation: Operation) -> Operation:
         """Store a new operation; returns it with `id`, `created_at` and `updated_at` set."""

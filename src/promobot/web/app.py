@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from promobot import __version__
 from promobot.bootstrap import Application
 from promobot.domain import errors
-from promobot.web import api, registry_hook, webhooks
+from promobot.web import api, commands, registry_hook, slack, webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +37,8 @@ def create_app(application: Application, *, manage_lifecycle: bool = True) -> Fa
     app.state.application = application
     app.include_router(api.router)
     app.include_router(webhooks.router)
+    app.include_router(commands.router)
+    app.include_router(slack.router)
     app.include_router(registry_hook.router)
 
     @app.exception_handler(errors.PromobotError)

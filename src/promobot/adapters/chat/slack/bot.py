@@ -1,0 +1,117 @@
+"""The Bolt app: slash commands, button clicks and @-mentions, acknowledged at once and handled after.
+
+`handle_http` verifies the v0 signature (5-minute window) before anything else, then lets Bolt dispatch.
+Each listener acks first (Slack wants it within 3 s), tells the caller it is working on it, hands the words
+to `ports.ChatCommands`, and sends the reply to the caller alone. The delivery key it passes is the same for
+a retried event (its `event_id`) and for a double click (user, message, button, value).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from slack_bolt import Ack, App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from promobot import ports
+from promobot.adapters.chat.slack.web_api import SlackChat
+
+log = structlog.get_logger(__name__)
+COMMANDS = ("/promote", "/rollback", "/list", "/diff", "/promobot")
+ACTIONS = re.compile(r"^promobot\.")
+Reply = Callable[[ports.ChatMessage], None]
+
+
+class _Clock:
+    def __init__(self, now: Callable[[], float]) -> None:
+        self.now = now
+
+
+class SlackBot:
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        chat: SlackChat,
+        commands: ports.ChatCommands,
+        working: ports.ChatMessage,
+        failed: ports.ChatMessage,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._verifier = SignatureVerifier(signing_secret, clock=_Clock(now))  # type: ignore[arg-type]
+        self._chat = chat
+        self._commands = commands
+        self._working = working
+        self._failed = failed
+        self.app = App(
+            signing_secret=signing_secret,
+            client=chat.client,
+            token_verification_enabled=False,
+            logger=logging.getLogger("promobot.slack.bolt"),
+        )
+        for name in COMMANDS:
+            self.app.command(name)(self._slash)
+        self.app.action(ACTIONS)(self._click)
+        self.app.event("app_mention")(self._mention)
+
+    def handle_http(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, str], str]:
+        """One HTTP request from Slack: 401 unless correctly signed within five minutes, else Bolt's answer."""
+        if not self._verifier.is_valid_request(body, dict(headers)):
+            return 401, {"content-type": "text/plain"}, "invalid or stale Slack signature"
+        answer = self.app.dispatch(BoltRequest(body=body.decode("utf-8", "replace"), headers=dict(headers)))
+        return answer.status, answer.first_headers_without_set_cookie(), answer.body
+
+    # --- listeners (Bolt injects arguments by name) ---------------------------------------------------
+    def _slash(self, ack: Ack, command: dict[str, Any]) -> None:
+        ack(text=self._working.text)
+        url = str(command.get("response_url", ""))
+        request = ports.ChatRequest(
+            chat_user=str(command.get("user_id", "")),
+            channel=str(command.get("channel_id", "")),
+            text=f"{command.get('command', '')} {command.get('text', '')}",
+            delivery=f"slash:{command.get('trigger_id', '')}" if command.get("trigger_id") else "",
+        )
+        self._work(request, lambda message: self._chat.respond(url, message))
+
+    def _click(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user = str(body.get("user", {}).get("id", ""))
+        channel = str(body.get("channel", {}).get("id", ""))
+        message_ts = str(body.get("container", {}).get("message_ts", ""))
+        url = str(body.get("response_url", ""))
+        value = str(action.get("value", ""))
+        reply: Reply = (
+            (lambda m: self._chat.respond(url, m)) if url else (lambda m: self._chat.ephemeral(channel, user, m))
+        )
+        self._quietly(reply, self._working)
+        key = f"click:{user}:{message_ts}:{action.get('action_id', '')}:{value}"
+        self._work(ports.ChatRequest(user, channel, value, key), reply)
+
+    def _mention(self, ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+        ack()
+        user, channel = str(event.get("user", "")), str(event.get("channel", ""))
+        key = f"event:{body.get('event_id', '')}" if body.get("event_id") else ""
+
+        def reply(message: ports.ChatMessage) -> None:
+            self._chat.ephemeral(channel, user, message)
+
+        self._work(ports.ChatRequest(user, channel, str(event.get("text", "")), key), reply)
+
+    def _work(self, request: ports.ChatRequest, reply: Reply) -> None:
+        try:
+            answer = self._commands.handle(request)
+        except Exception:
+            log.exception("chat command crashed", chat_user=request.chat_user)
+            answer = self._failed
+        self._quietly(reply, answer)
+
+    def _quietly(self, reply: Reply, message: ports.ChatMessage) -> None:
+        try:
+            reply(message)
+        except Exception as exc:  # Slack unreachable after retries: the server goes on
+            log.warning("reply to Slack failed", error=str(exc))

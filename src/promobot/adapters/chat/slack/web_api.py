@@ -1,0 +1,106 @@
+"""Slack's Web API and response URLs as `ports.Chat`, with 429s and server errors retried a bounded number of times.
+
+A 429 waits what `Retry-After` says (capped); other temporary failures back off. After the last attempt a
+TemporaryError is raised; a refusal (`channel_not_found`, `not_in_channel`, ...) is a PermanentError at once.
+Thread-safe: each call is its own HTTP request. The token is never logged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from promobot import ports
+from promobot.domain import errors
+
+TEMPORARY = {"ratelimited", "service_unavailable", "internal_error", "request_timeout", "fatal_error"}
+
+
+class SlackChat:
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = WebClient.BASE_URL,
+        attempts: int = 4,
+        max_wait: float = 30.0,
+        timeout: int = 10,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = WebClient(token=token, base_url=base_url, timeout=timeout)
+        self._attempts = attempts
+        self._max_wait = max_wait
+        self._timeout = timeout
+        self._sleep = sleep
+
+    def post(self, channel: str, message: ports.ChatMessage) -> ports.Posted:
+        found = self._call("chat.postMessage", {"channel": channel, **_body(message)})
+        return ports.Posted(str(found.get("channel", channel)), str(found["ts"]))
+
+    def update(self, channel: str, ts: str, message: ports.ChatMessage) -> None:
+        self._call("chat.update", {"channel": channel, "ts": ts, **_body(message)})
+
+    def reply(self, channel: str, thread_ts: str, message: ports.ChatMessage) -> ports.Posted:
+        found = self._call("chat.postMessage", {"channel": channel, "thread_ts": thread_ts, **_body(message)})
+        return ports.Posted(str(found.get("channel", channel)), str(found["ts"]))
+
+    def ephemeral(self, channel: str, user: str, message: ports.ChatMessage) -> None:
+        self._call("chat.postEphemeral", {"channel": channel, "user": user, **_body(message)})
+
+    def respond(self, response_url: str, message: ports.ChatMessage) -> None:
+        """Answer the caller alone through the response URL of a slash command or a click."""
+        hook = WebhookClient(response_url, timeout=self._timeout)
+        body = {"response_type": "ephemeral", "replace_original": False, **_body(message)}
+        for attempt in range(1, self._attempts + 1):
+            try:
+                answer = hook.send_dict(body)
+            except (URLError, OSError) as exc:
+                self._wait_or_give_up(attempt, 1.0, f"response_url unreachable ({type(exc).__name__})")
+                continue
+            if answer.status_code < 300:
+                return
+            if answer.status_code != 429 and answer.status_code < 500:
+                raise errors.PermanentError(f"Slack refused the response: {answer.status_code} {answer.body[:100]}")
+            self._wait_or_give_up(attempt, _retry_after(answer.headers), f"response_url answered {answer.status_code}")
+
+    def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return dict(self.client.api_call(method, json=payload).data)  # type: ignore[arg-type]
+            except SlackApiError as exc:
+                status, error = exc.response.status_code, str(exc.response.get("error", ""))
+                if status != 429 and status < 500 and error not in TEMPORARY:
+                    raise errors.PermanentError(f"Slack {method} failed: {error or status}") from None
+                self._wait_or_give_up(attempt, _retry_after(exc.response.headers), f"Slack {method}: {error or status}")
+            except (URLError, OSError) as exc:
+                self._wait_or_give_up(attempt, 1.0, f"Slack {method} unreachable ({type(exc).__name__})")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait_or_give_up(self, attempt: int, wait: float, what: str) -> None:
+        if attempt >= self._attempts:
+            raise errors.TemporaryError(f"{what}; gave up after {attempt} attempts", retry_after=wait)
+        self._sleep(min(max(wait, 0.0), self._max_wait))
+
+
+def _body(message: ports.ChatMessage) -> dict[str, Any]:
+    body: dict[str, Any] = {"text": message.text[:3000]}
+    if message.blocks:
+        body["blocks"] = list(message.blocks)
+    return body
+
+
+def _retry_after(headers: Mapping[str, Any] | None) -> float:
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            text = value[0] if isinstance(value, list) else value
+            try:
+                return float(text)
+            except (TypeError, ValueError):
+                return 1.0
+    return 1.0

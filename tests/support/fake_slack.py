@@ -1,0 +1,99 @@
+"""A fake Slack Web API on loopback: a real HTTP server the real slack_sdk client talks to.
+
+It records every `chat.*` call and every response_url post, answers `auth.test`, gives each posted message
+a `ts`, and can be told to answer the next calls of a method with an HTTP status (429 with Retry-After) or
+a Slack error. `base_url` goes to WebClient; `response_url(n)` is a response URL pointing back here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+CHANNELS = {"#deploys": "C0DEPLOYS", "#prod": "C0PROD"}
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.failures: dict[str, list[tuple[int, str]]] = {}  # method -> [(http status, slack error)]
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}/api/"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def response_url(self, n: int) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/respond/{n}"
+
+    def fail(self, method: str, *answers: tuple[int, str]) -> None:
+        self.failures.setdefault(method, []).extend(answers)
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [body for name, body in self.calls if name == method]
+
+    def wait_for(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = check()
+            if found:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"fake Slack never saw what the test waited for; calls: {self.calls}")
+
+    def _answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        name = path.removeprefix("/api/") if path.startswith("/api/") else "response_url"
+        with self._lock:
+            self.calls.append((name, body))
+            planned = self.failures.get(name)
+            failure = planned.pop(0) if planned else None
+        if failure is not None:
+            status, error = failure
+            headers = {"Retry-After": "0"} if status == 429 else {}
+            return status, headers, {"ok": False, "error": error}
+        if name == "auth.test":
+            return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0TEAM"}
+        if name == "response_url":
+            return 200, {}, {"ok": True}
+        channel = CHANNELS.get(str(body.get("channel", "")), str(body.get("channel", "")))
+        ts = str(body.get("ts") or f"1700000000.{next(self._ts):06d}")
+        return 200, {}, {"ok": True, "channel": channel, "ts": ts}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    body = json.loads(raw or "{}")
+                else:
+                    body = {k: v[0] for k, v in parse_qs(raw).items()}
+                status, headers, answer = fake._answer(self.path, body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                for key, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        return Handler

@@ -1,0 +1,97 @@
+"""Reporting to Slack: a restart keeps updating the same message; 429s are waited out; errors never stop it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from promobot import ports
+from promobot.adapters.chat.slack.web_api import SlackChat
+from promobot.domain import errors
+from promobot.domain.operations import State
+from promobot.service import queries, reporting
+from promobot.service.context import Context
+from support.fake_slack import FakeSlack
+from support.fakes import World, make_context
+
+CHANNELS = reporting.Channels("#deploys", envs={"prod": "#prod"})
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[Context, World]]:
+    ctx, world = make_context(tmp_path)
+    try:
+        yield ctx, world
+    finally:
+        world.close()
+
+
+def _reporting(ctx: Context, slack: FakeSlack, attempts: int = 4) -> reporting.ChatReporter:
+    chat = SlackChat("xoxb-test", base_url=slack.base_url, attempts=attempts, sleep=lambda _: None)
+    reporter = reporting.ChatReporter(ctx.store, chat, ctx.pipeline, CHANNELS)
+    ctx.notifier = reporting.Notifiers([ctx.notifier, reporter])
+    reporter.start()
+    return reporter
+
+
+def test_a_restarted_server_keeps_updating_the_same_message(world: tuple[Context, World], slack: FakeSlack) -> None:
+    ctx, w = world
+    first = _reporting(ctx, slack)
+    built = w.developed(ctx)
+    first.drain()
+    first.stop()
+    [posted] = [b for b in slack.of("chat.postMessage") if "thread_ts" not in b]
+
+    again = w.context(restart=True)  # a new process on the same database
+    second = _reporting(again, slack)
+    w.promoted(again, f"web:{built.tag}", "qa")
+    second.drain()
+    second.stop()
+    deploy = next(op for op in queries.recent(again) if op.kind == "deploy")
+    assert deploy.chat_ts == "1700000000.000001" and deploy.state is State.SUCCEEDED
+    promote = next(op for op in queries.recent(again) if op.kind == "promote")
+    tops = [b for b in slack.of("chat.postMessage") if "thread_ts" not in b]
+    assert [b["text"].split(" (")[0] for b in tops] == [
+        posted["text"].split(" (")[0],
+        f"[queued] Promote web:{built.tag} → qa",
+    ]
+    assert {b["ts"] for b in slack.of("chat.update")} == {deploy.chat_ts, promote.chat_ts}
+
+
+def test_a_rate_limited_post_is_retried_after_retry_after(world: tuple[Context, World], slack: FakeSlack) -> None:
+    ctx, w = world
+    slack.fail("chat.postMessage", (429, "ratelimited"), (429, "ratelimited"))
+    reporter = _reporting(ctx, slack)
+    w.developed(ctx)
+    reporter.drain()
+    reporter.stop()
+    assert len(slack.of("chat.postMessage")) >= 3
+    assert next(op for op in queries.recent(ctx)).chat_ts
+
+
+def test_a_refused_post_is_logged_and_the_reporter_goes_on(world: tuple[Context, World], slack: FakeSlack) -> None:
+    ctx, w = world
+    slack.fail("chat.postMessage", (200, "channel_not_found"))
+    reporter = _reporting(ctx, slack)
+    w.developed(ctx)
+    reporter.drain()
+    reporter.stop()
+    assert len(slack.of("chat.update")) >= 1  # the first post failed, a later change posted again then updated
+
+
+def test_the_web_api_gives_up_after_its_bound_with_a_temporary_error(slack: FakeSlack) -> None:
+    slack.fail("chat.postMessage", *[(503, "service_unavailable")] * 3)
+    chat = SlackChat("xoxb-test", base_url=slack.base_url, attempts=3, sleep=lambda _: None)
+    with pytest.raises(errors.TemporaryError, match="gave up after 3 attempts"):
+        chat.post("#deploys", ports.ChatMessage("x"))

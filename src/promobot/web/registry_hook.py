@@ -95,7 +95,8 @@ def take(app: Application, pushes: list[registry_events.Pushed]) -> Taken:
 
 def _read(registry: ports.Registry, push: registry_events.Pushed) -> tuple[str, str] | None:
     """(revision, source revision) from the pushed image's labels; None when they do not describe it."""
-    found = registry.get(push.image, push.tag)
+    # By digest first: the registry notifies before it links the tag, and the tag may move on meanwhile.
+    found = registry.get(push.image, push.digest) or registry.get(push.image, push.tag)
     if found is None or found.digest != push.digest:
         log.info("registry push skipped: the tag has moved on", image=push.image, tag=push.tag)
         return None

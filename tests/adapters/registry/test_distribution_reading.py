@@ -41,6 +41,15 @@ def test_get_returns_digest_labels_and_creation_time_of_a_pushed_tag(open_regist
     assert image.created == datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 
+def test_get_by_manifest_digest_reads_that_exact_image_even_after_the_tag_moved(open_registry: RegistryServer) -> None:
+    older = push_image(open_registry.url, "web", "dev-aaaaaaa", {**LABELS, "n": "1"}, body="one")
+    push_image(open_registry.url, "web", "dev-aaaaaaa", {**LABELS, "n": "2"}, body="two")
+
+    image = DistributionRegistry(open_registry.url).get("web", older)
+
+    assert image is not None and image.digest == older and image.labels["n"] == "1"
+
+
 def test_get_answers_none_for_an_unknown_tag_or_image(open_registry: RegistryServer) -> None:
     push_image(open_registry.url, "web", "dev-aaaaaaa", LABELS)
     registry = DistributionRegistry(open_registry.url)

@@ -70,8 +70,10 @@ class DistributionRegistry:
 
     # --- ports.Registry ------------------------------------------------------------------------------
     def get(self, image: str, tag: str) -> ports.Image | None:
+        """The image `tag` names; a manifest digest in place of the tag reads that exact manifest."""
         _check(_NAME, "image name", image)
-        _check(_TAG, "tag", tag)
+        if not _DIGEST.match(tag):
+            _check(_TAG, "tag", tag)
         response = self._request("GET", f"/v2/{image}/manifests/{tag}", headers={"Accept": ACCEPT})
         if response.status_code == 404:
             return None

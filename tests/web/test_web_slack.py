@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_server import SlackServer
 
 from promobot.domain.operations import State
 from promobot.service import queries
 from promobot.service.context import Context
 from support.fake_slack import FakeSlack
 from support.fakes import World, make_context
+from support.slack_server import SlackServer
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from slack_server import SlackServer
 
 from promobot.service.context import Context
 from support.fake_slack import FakeSlack
 from support.fakes import World, make_context
+from support.slack_server import SlackServer
 
 
 @pytest.fixture

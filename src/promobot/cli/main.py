@@ -186,6 +186,19 @@ def history(
 
 
 @app.command()
+def chat(config_path: ConfigOpt = None, user: AsOpt = None) -> None:
+    """Console chat against a running server: type `/promote web:dev-1a2b3c4 qa`, `/list`, `help`."""
+    from promobot.cli import chatting
+
+    try:
+        client = Client.for_user(config.load(config_path), user)
+    except errors.PromobotError as exc:
+        fail(str(exc))
+    lines = chatting.lines_from(out) if sys.stdin.isatty() else sys.stdin
+    chatting.run(client, lines, out)
+
+
+@app.command()
 def serve(config_path: ConfigOpt = None) -> None:
     """Run the API, webhook intake, operation worker, embedded builder and local runtime in one process."""
     from promobot.cli import serving

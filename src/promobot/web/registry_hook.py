@@ -49,7 +49,19 @@ class Taken(BaseModel):
     ignored: int = 0
 
 
-@router.post("/registry", status_code=202)
+@router.post(
+    "/registry",
+    status_code=202,
+    responses={413: {"description": "the body is too large"}, 415: {"description": "not a notification envelope"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media_type: {"schema": {"type": "object"}} for media_type in sorted(registry_events.MEDIA_TYPES)
+            },
+        }
+    },
+)
 async def registry_notification(request: Request, app: App) -> Taken:
     """A registry's notification envelope (events.v1+json or v2)."""
     media_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()

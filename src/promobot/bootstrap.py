@@ -32,6 +32,7 @@ from promobot.adapters.store.sql import SqlStore
 from promobot.domain import errors
 from promobot.domain.people import User
 from promobot.exclusive import ProcessLock
+from promobot.feed import Fanout, Feed
 from promobot.looping import Loop
 from promobot.messages import replies
 from promobot.service import chatting, reporting, working
@@ -68,6 +69,7 @@ class Application:
     components: list[Component] = field(default_factory=list)
     slack: ChatEndpoint | None = None
     process_lock: ProcessLock | None = None
+    feed: Feed = field(default_factory=Feed)  # live changes for the web's event stream
 
     def claim(self) -> None:
         """Refuse to serve a SQLite database another process already serves (raises ConfigError)."""
@@ -89,6 +91,7 @@ class Application:
             component.start()
 
     def stop(self) -> None:
+        self.feed.close()
         for component in reversed(self.components):
             component.stop()
         if self.process_lock is not None:
@@ -143,6 +146,7 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         )
     database_url = _database_url(loaded, s.database)
     store = SqlStore(database_url)
+    feed = Feed()
     ctx = Context(
         pipeline=pipeline,
         users=users,
@@ -152,12 +156,12 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         forge=LocalForge(remotes),
         registry=_registry(loaded, registry_root),
         engine=runtime,
-        notifier=ConsoleNotifier(),
+        notifier=Fanout([ConsoleNotifier(), feed]),
         clock=SystemClock(),
         builder=builder,
     )
     ctx.checkpoint = faults.from_environment()
-    app = Application(ctx=ctx, loaded=loaded, tokens=tokens, webhook_token=webhook_token)
+    app = Application(ctx=ctx, loaded=loaded, tokens=tokens, webhook_token=webhook_token, feed=feed)
     if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
         app.process_lock = ProcessLock(Path(database_url.removeprefix("sqlite:///") + ".serve.lock"))
     if background:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from promobot.domain import errors
 from promobot.domain.deployments import Deployment, Health
@@ -12,6 +13,7 @@ from promobot.domain.pipeline import Environment
 from promobot.service.context import Context
 
 DIFF_COMMIT_LIMIT = 50
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -141,3 +143,42 @@ def _one(
 def waiting_for(ctx: Context, state: State = State.AWAITING_APPROVAL) -> list[Operation]:
     with ctx.store.unit_of_work() as uow:
         return [op for op in uow.operations.active() if op.state is state]
+
+
+OPERATION_SCAN = 5000  # a state filter reads at most this many recent operations (the port has no state query)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a newest-first listing, and whether more follow it."""
+
+    items: list[T]
+    more: bool
+
+
+def operations(
+    ctx: Context,
+    *,
+    app: str | None = None,
+    env: str | None = None,
+    state: State | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> Page[Operation]:
+    """Operations newest first, optionally of one app, environment or state; `offset` skips the newest."""
+    if app is not None:
+        ctx.pipeline.app(app)
+    if env is not None:
+        ctx.pipeline.env(env)
+    wanted = offset + limit + 1
+    with ctx.store.unit_of_work() as uow:
+        found = uow.operations.recent(app=app, env=env, limit=wanted if state is None else OPERATION_SCAN)
+    if state is not None:
+        found = [op for op in found if op.state is state]
+    return Page(found[offset : offset + limit], len(found) > offset + limit)
+
+
+def history_page(ctx: Context, app: str, env: str, *, limit: int = 50, offset: int = 0) -> Page[Deployment]:
+    """Deployments of `app` in `env`, newest first, skipping the `offset` newest."""
+    found = history(ctx, app, env, offset + limit + 1)
+    return Page(found[offset : offset + limit], len(found) > offset + limit)

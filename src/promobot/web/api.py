@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated
 
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from promobot.domain.operations import State
 from promobot.service import queries, requests
+from promobot.web import stream
 from promobot.web.auth import App, Caller
+from promobot.web.paging import NEXT_LINK, link_next
 from promobot.web.schemas import (
     DeploymentOut,
     DiffOut,
@@ -18,6 +23,9 @@ from promobot.web.schemas import (
 )
 
 router = APIRouter(prefix="/api")
+router.include_router(stream.router)
+MAX_OFFSET = 100_000
+OperationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the operation's number")]
 
 
 @router.post("/promote", status_code=202)
@@ -33,24 +41,37 @@ def rollback(body: RollbackRequest, user: Caller, app: App) -> OperationOut:
 
 
 @router.post("/operations/{operation_id}/approve")
-def approve(operation_id: int, user: Caller, app: App) -> OperationOut:
+def approve(operation_id: OperationId, user: Caller, app: App) -> OperationOut:
     return OperationOut.of(requests.approve(app.ctx, user, operation_id))
 
 
 @router.post("/operations/{operation_id}/cancel")
-def cancel(operation_id: int, user: Caller, app: App) -> OperationOut:
+def cancel(operation_id: OperationId, user: Caller, app: App) -> OperationOut:
     return OperationOut.of(requests.cancel(app.ctx, user, operation_id))
 
 
 @router.get("/operations/{operation_id}")
-def status(operation_id: int, user: Caller, app: App) -> OperationStatus:
+def status(operation_id: OperationId, user: Caller, app: App) -> OperationStatus:
     operation, events = queries.status(app.ctx, operation_id)
     return OperationStatus(**OperationOut.of(operation).model_dump(), events=[EventOut.of(e) for e in events])
 
 
-@router.get("/operations")
-def operations(user: Caller, app: App, limit: int = Query(20, ge=1, le=200)) -> list[OperationOut]:
-    return [OperationOut.of(op) for op in queries.recent(app.ctx, limit)]
+@router.get("/operations", responses={200: NEXT_LINK})
+def operations(
+    request: Request,
+    response: Response,
+    user: Caller,
+    app: App,
+    limit: int = Query(20, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    state: Annotated[State | None, Query()] = None,
+    app_name: str | None = Query(None, alias="app", max_length=64),
+    env: str | None = Query(None, max_length=64),
+) -> list[OperationOut]:
+    """Operations newest first, optionally of one state, app or environment; the `Link` header has the next page."""
+    page = queries.operations(app.ctx, app=app_name, env=env, state=state, limit=limit, offset=offset)
+    link_next(request, response, more=page.more, offset=offset + limit)
+    return [OperationOut.of(op) for op in page.items]
 
 
 @router.get("/list")
@@ -59,11 +80,21 @@ def board(user: Caller, app: App) -> list[RowOut]:
     return [RowOut.of(row) for row in queries.board(app.ctx)]
 
 
-@router.get("/history/{app_name}/{env}")
+@router.get("/history/{app_name}/{env}", responses={200: NEXT_LINK})
 def history(
-    app_name: str, env: str, user: Caller, app: App, limit: int = Query(50, ge=1, le=500)
+    request: Request,
+    response: Response,
+    app_name: str,
+    env: str,
+    user: Caller,
+    app: App,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[DeploymentOut]:
-    return [DeploymentOut.of(d) for d in queries.history(app.ctx, app_name, env, limit)]
+    """Deployments of the app in the environment, newest first; the `Link` header has the next page."""
+    page = queries.history_page(app.ctx, app_name, env, limit=limit, offset=offset)
+    link_next(request, response, more=page.more, offset=offset + limit)
+    return [DeploymentOut.of(d) for d in page.items]
 
 
 @router.get("/diff/{src}/{dst}")

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 from promobot.bootstrap import Application
 from promobot.domain import errors
 from promobot.domain.people import User
+from promobot.web import session
 
 
 def application(request: Request) -> Application:
@@ -40,3 +41,21 @@ def webhook_caller(
 
 Caller = Annotated[User, Depends(current_user)]
 App = Annotated[Application, Depends(application)]
+
+
+def bearer_or_session(
+    request: Request,
+    app: Annotated[Application, Depends(application)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> User:
+    """A bearer token when one is sent; otherwise the dashboard's session cookie (for read-only streams)."""
+    if authorization is not None:
+        return app.user_for(_bearer(authorization))
+    store = session.sessions(request)
+    user = store.user(store.read(request))
+    if user is None:
+        raise errors.NotAuthenticated("missing bearer token", "send `Authorization: Bearer <your API token>`")
+    return user
+
+
+Viewer = Annotated[User, Depends(bearer_or_session)]

@@ -1,0 +1,121 @@
+"""`GET /api/events`: changes arrive as Server-Sent Events while they happen, and a reconnecting client
+gets what it missed."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from promobot.domain.operations import State
+from support.running import free_port, until
+from support.webapp import Web
+
+
+class Served:
+    """The web app under a real uvicorn on loopback, in a thread."""
+
+    def __init__(self, web: Web) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(web.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        until(lambda: self.server.started, 10, "uvicorn to start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[Web]:
+    made = Web(tmp_path / "sandbox")
+    made.application.feed.stream_seconds = 3.0
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def served(web: Web) -> Iterator[Served]:
+    made = Served(web)
+    yield made
+    made.stop()
+
+
+def _events(response: httpx.Response, until_kind: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    for line in response.iter_lines():
+        if not line:
+            if "event" in current:
+                found.append(current)
+                if current["event"] == until_kind:
+                    return found
+            current = {}
+        elif not line.startswith(":"):
+            key, _, value = line.partition(": ")
+            current[key] = json.loads(value) if key == "data" else value
+    return found
+
+
+def test_an_approval_streams_the_operation_change_as_it_happens(web: Web, served: Served) -> None:
+    waiting = web.operation(state=State.AWAITING_APPROVAL)
+    with httpx.stream("GET", served.url + "/api/events", headers=web.auth(), timeout=10) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        threading.Timer(0.3, lambda: web.post(f"/api/operations/{waiting.id}/approve", user="release-manager")).start()
+        events = _events(response, "operation")
+    [change] = [e for e in events if e["event"] == "operation"]
+    assert change["data"]["id"] == waiting.id
+    assert (change["data"]["state"], change["data"]["step"]) == ("running", "approved")
+    assert change["id"].startswith(web.application.feed.epoch + "-")
+
+
+def test_a_reconnecting_client_gets_the_changes_it_missed_in_order(web: Web) -> None:
+    web.application.feed.stream_seconds = 0.2
+    first = web.operation(app="web", env="prod")
+    second = web.operation(app="api", env="prod")
+    seen = web.application.feed.publish(first)  # the last change this client saw
+    web.post(f"/api/operations/{first.id}/cancel")
+    web.post(f"/api/operations/{second.id}/cancel")
+    answer = web.http.get("/api/events", headers={**web.auth(), "Last-Event-ID": seen.id})
+    events = [e for e in _parse(answer.text) if e.get("event") == "operation"]
+    states = [(e["data"]["id"], e["data"]["state"]) for e in events]
+    assert states == [(first.id, "cancelled"), (second.id, "cancelled")]
+
+
+def test_a_client_whose_last_id_is_from_another_server_process_is_told_to_reset(web: Web) -> None:
+    web.application.feed.stream_seconds = 0.2
+    answer = web.http.get("/api/events", headers={**web.auth(), "Last-Event-ID": "0000-5"})
+    assert [e["event"] for e in _parse(answer.text)] == ["reset"]
+
+
+def test_deployment_changes_are_streamed_too(web: Web) -> None:
+    web.application.feed.stream_seconds = 0.2
+    deployment = web.deployed("web", "qa", "a" * 40)
+    web.application.feed.deployment_changed(deployment)
+    answer = web.http.get("/api/events", headers={**web.auth(), "Last-Event-ID": f"{web.application.feed.epoch}-0"})
+    [event] = _parse(answer.text)
+    assert event["event"] == "deployment"
+    assert (event["data"]["artifact"], event["data"]["state"]) == ("web:qa-aaaaaaa", "healthy")
+
+
+def test_the_stream_needs_a_token_or_a_signed_in_session(web: Web) -> None:
+    assert web.http.get("/api/events").status_code == 401
+    web.http.cookies.set("promobot_session", "forged.value")
+    assert web.http.get("/api/events").status_code == 401
+
+
+def _parse(text: str) -> list[dict[str, Any]]:
+    found = []
+    for block in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":"))
+        if "event" in fields:
+            found.append({**fields, "data": json.loads(fields["data"])})
+    return found

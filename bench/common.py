@@ -96,3 +96,25 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024.0
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+@contextmanager
+def profiled(pid: int, name: str) -> Iterator[None]:
+    """With BENCH_PROFILE=DIR (and py-spy in the venv), sample process `pid` into DIR/<name>.txt (collapsed
+    stacks) for the duration of the block; `bench/profile_summary.py DIR/<name>.txt` sums it up."""
+    where = os.environ.get("BENCH_PROFILE")
+    spy = Path(sys.executable).parent / "py-spy"
+    if not where or not spy.exists():
+        yield
+        return
+    Path(where).mkdir(parents=True, exist_ok=True)
+    out = Path(where) / f"{name}.txt"
+    sampler = subprocess.Popen(
+        [str(spy), "record", "-p", str(pid), "-r", "250", "-f", "raw", "-o", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        sampler.send_signal(2)  # SIGINT: py-spy writes what it sampled and exits
+        sampler.wait(30)

@@ -8,7 +8,7 @@ import time
 
 import httpx
 import world
-from common import emit, ms, note, percentile, scratch, size
+from common import emit, ms, note, percentile, profiled, scratch, size
 
 from support import databases
 
@@ -28,10 +28,12 @@ def measure(kind: str, *, apps: int, history: int, requests: int) -> None:
                 for _ in range(5):
                     client.get("/api/list").raise_for_status()
                 took: list[float] = []
-                for _ in range(requests):
-                    begin = time.perf_counter()
-                    client.get("/api/list").raise_for_status()
-                    took.append(time.perf_counter() - begin)
+                assert setup.process is not None
+                with profiled(setup.process.pid, f"list_{kind}"):
+                    for _ in range(requests):
+                        begin = time.perf_counter()
+                        client.get("/api/list").raise_for_status()
+                        took.append(time.perf_counter() - begin)
             emit(f"list_{kind}_p50", ms(percentile(took, 50)), "ms")
             emit(f"list_{kind}_p99", ms(percentile(took, 99)), "ms")
         finally:

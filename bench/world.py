@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 from common import postgresql_url
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from promobot.adapters.store.sql import SqlStore
 from promobot.adapters.store.tables import deployments, operations
@@ -82,19 +82,21 @@ def seed(url: str, *, apps: int, history: int, active: int = 20, last_state: str
         if rows:
             connection.execute(insert(deployments), rows)
         now = start + timedelta(days=1)
-        connection.execute(
-            insert(operations),
-            [
-                {
-                    "kind": "promote", "app": app, "env": "qa", "artifact": f"{app}:dev-{sha(i)[:7]}",
-                    "requested_by": "dana", "source_revision": sha(i), "target_tag": f"qa-{sha(i)[:7]}",
-                    "state": "running", "step": "awaiting_artifact", "message": "waiting for CI",
-                    "created_at": now, "updated_at": now, "branch_commit": "", "pr_number": None, "pr_url": "",
-                    "pinned_digest": "", "deployment_id": None,
-                }
-                for i, app in enumerate(app_names(apps)[:active])
-            ],
-        )
+        running = [
+            {
+                "kind": "promote", "app": app, "env": "qa", "artifact": f"{app}:dev-{sha(i)[:7]}",
+                "requested_by": "dana", "source_revision": sha(i), "target_tag": f"qa-{sha(i)[:7]}",
+                "state": "running", "step": "awaiting_artifact", "message": "waiting for CI",
+                "created_at": now, "updated_at": now, "branch_commit": "", "pr_number": None, "pr_url": "",
+                "pinned_digest": "", "deployment_id": None,
+            }
+            for i, app in enumerate(app_names(apps)[:active])
+        ]
+        if running:
+            connection.execute(insert(operations), running)
+    with store.engine.connect() as connection:  # statistics as autovacuum would have them after a while
+        connection.execute(text("ANALYZE"))
+        connection.commit()
     store.dispose()
 
 

@@ -19,7 +19,7 @@ class SqlDeliveries:
 
     def first_time(self, source: str, delivery_id: str) -> bool:
         """Record (source, delivery_id); False when it was recorded before. The transaction stays usable."""
-        return writes.insert_once(
+        return writes.insert_unless_duplicate(
             self._session,
             deliveries,
             {"source": source, "delivery_id": delivery_id, "received_at": self._clock.now()},

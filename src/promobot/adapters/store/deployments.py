@@ -73,7 +73,7 @@ class SqlDeployments:
             select(deployments)
             .join(newest, deployments.c.id == newest.c.id)
             .order_by(deployments.c.app, deployments.c.env)
-        )
+        ).all()  # one fetchall, not a fetchone per row
         return [_deployment(row) for row in rows]
 
     def history(self, app: str, env: str, *, limit: int = 50) -> list[Deployment]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,23 @@ def insert_once(session: Session, table: Table, values: Mapping[str, Any]) -> bo
     except IntegrityError:
         return False
     return True
+
+
+def insert_unless_duplicate(session: Session, table: Table, values: Mapping[str, Any]) -> bool:
+    """Like `insert_once` for tables whose only possible conflict is a unique key: one statement
+    (`INSERT ... ON CONFLICT DO NOTHING`, no SAVEPOINT round trips) on PostgreSQL and SQLite.
+    Other constraint violations still raise.
+    """
+    dialect = session.get_bind().dialect.name
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        return insert_once(session, table, values)
+    inserted = session.execute(statement.returning(*table.primary_key.columns)).first()
+    return inserted is not None
 
 
 def upsert(session: Session, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:

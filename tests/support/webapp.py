@@ -100,13 +100,19 @@ class Web:
         artifact: str = "web:qa-aaaaaaa",
     ) -> Operation:
         step = Step.PR_OPEN if state is State.AWAITING_APPROVAL else Step.REQUESTED
+        pr = None
+        if step is Step.PR_OPEN:  # a real pull request in the embedded forge, as the worker would open
+            pr = self.application.ctx.forge.open_pull_request(
+                app=app, branch=f"promobot/{env}-{len(self.tokens)}", base=env, head_sha=self.source(app),
+                title=f"Promote {artifact} to {env}", body="",
+            )
         with self.application.ctx.store.unit_of_work() as uow:
             found = uow.operations.add(
                 Operation(
                     kind=Kind.PROMOTE, app=app, env=env, artifact=artifact, requested_by=by,
                     source_revision="a" * 40, target_tag=f"{PREFIX[env]}-aaaaaaa", state=state, step=step,
-                    message=f"{by} asked to promote {artifact} to {env}", pr_number=1 if step is Step.PR_OPEN else None,
-                    pr_url="file:///pulls/1" if step is Step.PR_OPEN else "",
+                    message=f"{by} asked to promote {artifact} to {env}", pr_number=pr.number if pr else None,
+                    pr_url=pr.url if pr else "",
                 )
             )
             uow.commit()

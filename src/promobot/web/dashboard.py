@@ -54,11 +54,16 @@ def _board(current: Visit, *, notice: str = "", error: errors.PromobotError | No
 
 @router.get("/board")
 def board_fragment(request: Request) -> Response:
-    """The board's table alone: the page's script swaps it in when the event stream says something moved."""
+    """The board's live part (grid, approvals, recent operations): the page's script swaps it in when the
+    event stream says something moved."""
     current = _signed_in(request)
     if not isinstance(current, Visit):
         return current
-    return current.render("_grid.html", grid=_grid(current), envs=current.application.ctx.pipeline.env_names)
+    ctx = current.application.ctx
+    waiting = [op for op in queries.waiting_for(ctx) if _may_approve(current, op)]
+    return current.render(
+        "_live.html", grid=_grid(current), envs=ctx.pipeline.env_names, waiting=waiting, recent=queries.recent(ctx, 10)
+    )
 
 
 def _grid(current: Visit) -> list[tuple[str, list[queries.Row]]]:
@@ -139,8 +144,15 @@ def diff(request: Request, src: str = "", dst: str = "", app: str = "") -> Respo
     except errors.PromobotError as exc:
         diffs, error = [], exc
     return current.render(
-        "diff.html", status=error.http_status if error else 200, diffs=diffs, envs=names, src=src, dst=dst,
-        apps=ctx.pipeline.app_names, app=app, error=error,
+        "diff.html",
+        status=error.http_status if error else 200,
+        diffs=diffs,
+        envs=names,
+        src=src,
+        dst=dst,
+        apps=ctx.pipeline.app_names,
+        app=app,
+        error=error,
     )
 
 

@@ -1,4 +1,5 @@
-# promobot: `make demo` runs the embedded story, `make test` the whole suite. Both set up .venv first.
+# promobot: `make demo` runs the embedded story, `make test` the whole suite, `make bench` the benchmarks
+# (BENCH_SMOKE=1: a tiny run). Each sets up .venv first.
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -24,6 +25,9 @@ lint: venv
 
 test: lint
 	$(BIN)/pytest -q
+
+bench: venv
+	$(BIN)/python bench/run.py
 
 unit: venv
 	$(BIN)/pytest -q tests/domain tests/service

@@ -111,7 +111,8 @@ def profiled(pid: int, name: str) -> Iterator[None]:
     out = Path(where) / f"{name}.txt"
     sampler = subprocess.Popen(
         [str(spy), "record", "-p", str(pid), "-r", "250", "-f", "raw", "-o", str(out), "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         yield

@@ -17,7 +17,10 @@ def measure(kind: str, *, apps: int, history: int, requests: int) -> None:
     with scratch(f"list-{kind}") as root, world.database(kind, root) as url:
         start = time.perf_counter()
         world.seed(url, apps=apps, history=history)
-        note(f"list_{kind}_seeded", f"{history} deployments over {apps} apps x 4 envs in {time.perf_counter() - start:.1f} s")
+        note(
+            f"list_{kind}_seeded",
+            f"{history} deployments over {apps} apps x 4 envs in {time.perf_counter() - start:.1f} s",
+        )
         setup = world.setup(root, apps=apps, database_url=url)
         setup.start()
         try:

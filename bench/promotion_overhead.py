@@ -42,23 +42,50 @@ def pin_text(tag: str, dig: str) -> str:
 def promobot_promotion(app: GitAppRepo, ops: GitOpsGitRepo, source: str, n: int) -> None:
     tag = f"qa-{source[:7]}"
     operation = Operation(
-        kind=Kind.PROMOTE, app="web", env="qa", artifact=f"web:dev-{source[:7]}", requested_by="bench",
-        source_revision=source, target_tag=tag, id=n,
+        kind=Kind.PROMOTE,
+        app="web",
+        env="qa",
+        artifact=f"web:dev-{source[:7]}",
+        requested_by="bench",
+        source_revision=source,
+        target_tag=tag,
+        id=n,
     )
     promoting.direct(app, operation, QA)
-    ops.write_pin("qa", "web", Pin(image="web", tag=tag, digest=digest(n)), message=promoting.message(operation, f"Pin web:{tag} in qa"))
+    ops.write_pin(
+        "qa",
+        "web",
+        Pin(image="web", tag=tag, digest=digest(n)),
+        message=promoting.message(operation, f"Pin web:{tag} in qa"),
+    )
 
 
 def plain_promotion(app: Path, ops: Path, source: str, n: int) -> None:
     """The same plumbing as a shell script would run it on warm bare mirrors."""
     tag = f"qa-{source[:7]}"
-    fetch = ["fetch", "--quiet", "--prune", "--no-tags", "origin", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
+    fetch = [
+        "fetch",
+        "--quiet",
+        "--prune",
+        "--no-tags",
+        "origin",
+        "+refs/heads/*:refs/heads/*",
+        "+refs/tags/*:refs/tags/*",
+    ]
     git(*fetch, git_dir=app)
     head = git("rev-parse", "--verify", "refs/heads/qa", git_dir=app)
     message = f"Promote web:dev-{source[:7]} to qa\n\nPromobot-Source: {source}\n".encode()
     commit = git("commit-tree", "-p", head, "-p", source, "-F", "-", f"{source}^{{tree}}", git_dir=app, input=message)
-    git("push", "--quiet", "--atomic", f"--force-with-lease=refs/heads/qa:{head}", "origin",
-        f"{commit}:refs/heads/qa", f"{commit}:refs/tags/{tag}", git_dir=app)
+    git(
+        "push",
+        "--quiet",
+        "--atomic",
+        f"--force-with-lease=refs/heads/qa:{head}",
+        "origin",
+        f"{commit}:refs/heads/qa",
+        f"{commit}:refs/tags/{tag}",
+        git_dir=app,
+    )
     git("update-ref", "refs/heads/qa", commit, git_dir=app)
     git(*fetch, git_dir=ops)
     ops_head = git("rev-parse", "--verify", "refs/heads/main", git_dir=ops)
@@ -68,7 +95,14 @@ def plain_promotion(app: Path, ops: Path, source: str, n: int) -> None:
         blob = git("hash-object", "-w", "--stdin", git_dir=ops, input=pin_text(tag, digest(n)).encode())
         tree = _tree_with(ops, ops_head, blob, index)
     pin_commit = git("commit-tree", "-p", ops_head, "-m", f"Pin web:{tag} in qa", tree, git_dir=ops)
-    git("push", "--quiet", f"--force-with-lease=refs/heads/main:{ops_head}", "origin", f"{pin_commit}:refs/heads/main", git_dir=ops)
+    git(
+        "push",
+        "--quiet",
+        f"--force-with-lease=refs/heads/main:{ops_head}",
+        "origin",
+        f"{pin_commit}:refs/heads/main",
+        git_dir=ops,
+    )
     git("update-ref", "refs/heads/main", pin_commit, git_dir=ops)
 
 
@@ -85,7 +119,15 @@ def _tree_with(ops: Path, head: str, blob: str, index: str) -> str:
 def mirror(remote: Path, path: Path) -> Path:
     git("init", "--quiet", "--bare", str(path))
     git("remote", "add", "origin", str(remote), git_dir=path)
-    git("fetch", "--quiet", "--no-tags", "origin", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", git_dir=path)
+    git(
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "origin",
+        "+refs/heads/*:refs/heads/*",
+        "+refs/tags/*:refs/tags/*",
+        git_dir=path,
+    )
     return path
 
 
@@ -95,8 +137,13 @@ def main() -> None:
         shas = repos.history(root / "web.git", commits=2 * runs + 50, extra={"qa": 0})
         repos.gitops(root / "gitops.git", envs=["development", "qa"], apps=["web"])
         app = GitAppRepo(str(root / "web.git"), root / "mirrors" / "web.git")
-        ops = GitOpsGitRepo(str(root / "gitops.git"), root / "mirrors" / "gitops.git", branch="main",
-                            envs=["development", "qa"], apps={"web": "web"})
+        ops = GitOpsGitRepo(
+            str(root / "gitops.git"),
+            root / "mirrors" / "gitops.git",
+            branch="main",
+            envs=["development", "qa"],
+            apps={"web": "web"},
+        )
         plain_app = mirror(root / "web.git", root / "plain" / "web.git")
         plain_ops = mirror(root / "gitops.git", root / "plain" / "gitops.git")
         ours: list[float] = []
@@ -105,8 +152,8 @@ def main() -> None:
         promobot_promotion(app, ops, next(source), 0)  # warm: the mirrors' first-use fetch
         plain_promotion(plain_app, plain_ops, next(source), 0)
         for n in range(1, runs + 1):
-            ours.append(timed(lambda: promobot_promotion(app, ops, next(source), n)))
-            theirs.append(timed(lambda: plain_promotion(plain_app, plain_ops, next(source), n)))
+            ours.append(timed(lambda n=n: promobot_promotion(app, ops, next(source), n)))
+            theirs.append(timed(lambda n=n: plain_promotion(plain_app, plain_ops, next(source), n)))
         tags = git("for-each-ref", "--format=%(refname)", "refs/tags", git_dir=root / "web.git").split()
         note("promotion_runs", f"{runs} alternating pairs after one warm-up each; {len(tags)} tags pushed")
         emit("promotion_promobot_median", ms(median(ours)), "ms")

@@ -13,7 +13,9 @@ from common import git
 EPOCH = 1_700_000_000
 
 
-def history(bare: Path, *, commits: int, branch: str = "develop", files: int = 50, extra: dict[str, int] | None = None) -> list[str]:
+def history(
+    bare: Path, *, commits: int, branch: str = "develop", files: int = 50, extra: dict[str, int] | None = None
+) -> list[str]:
     """A bare repository whose `branch` has `commits` linear commits; returns their SHAs, oldest first.
 
     `extra` maps more branch names to the 0-based commit index they point at.

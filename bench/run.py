@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "out" / "results.json"
+OUT = Path(os.environ.get("BENCH_OUT") or HERE / "out" / "results.json")  # BENCH_OUT: elsewhere (tests)
 
 # key in results.json -> script; the numbering.
 BENCHMARKS = {
@@ -37,12 +37,16 @@ NOT_YET = "not measurable yet: "
 
 def machine() -> dict[str, object]:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal:"))
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")
+    )
     git = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False).stdout.strip()
     return {
         "nproc": os.cpu_count(),
@@ -61,7 +65,7 @@ def parse(stdout: str) -> dict[str, object]:
             figures[match[1]] = {"value": float(match[2]), "unit": match[3]}
         elif match := TEXT.match(line):
             text = match[2]
-            figures[match[1]] = {"not_measurable": text[len(NOT_YET):]} if text.startswith(NOT_YET) else {"text": text}
+            figures[match[1]] = {"not_measurable": text[len(NOT_YET) :]} if text.startswith(NOT_YET) else {"text": text}
     return figures
 
 
@@ -93,10 +97,14 @@ def main() -> int:
         print(f"# {key} ({script})", flush=True)
         results[key] = run_one(script)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    report = {"smoke": smoke, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "machine": machine(), "benchmarks": results}
+    report = {
+        "smoke": smoke,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        "benchmarks": results,
+    }
     OUT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"# wrote {OUT.relative_to(HERE.parent)}")
+    print(f"# wrote {OUT}")
     failed = [key for key, r in results.items() if isinstance(r, dict) and r.get("exit") != 0]
     return 1 if failed else 0
 

@@ -34,7 +34,13 @@ def main() -> None:
             token = (setup.root / "tokens" / "webhook.token").read_text().strip()
             headers = {"Authorization": f"Bearer {token}"}
             bodies = [
-                {"env": env, "app": app, "digest": world.digest(n), "state": "healthy", "url": f"http://127.0.0.1:9/{app}"}
+                {
+                    "env": env,
+                    "app": app,
+                    "digest": world.digest(n),
+                    "state": "healthy",
+                    "url": f"http://127.0.0.1:9/{app}",
+                }
                 for n, (app, env) in enumerate((a, e) for a in world.app_names(apps) for e in world.ENVS)
             ]
             # seed() spread rows over pairs in this same order, so body n matches deployment n's digest.

@@ -70,10 +70,19 @@ def seed(url: str, *, apps: int, history: int, active: int = 20, last_state: str
             at = start + timedelta(seconds=n)
             rows.append(
                 {
-                    "app": app, "env": env, "tag": f"{PREFIX[env]}-{sha(n)[:7]}", "digest": digest(n),
-                    "source_revision": sha(n), "revision": sha(n + 1), "state": state, "deployed_by": "dana",
-                    "operation_id": None, "started_at": at, "finished_at": None if state == "progressing" else at,
-                    "url": f"http://127.0.0.1:9/{app}/{env}", "message": "",
+                    "app": app,
+                    "env": env,
+                    "tag": f"{PREFIX[env]}-{sha(n)[:7]}",
+                    "digest": digest(n),
+                    "source_revision": sha(n),
+                    "revision": sha(n + 1),
+                    "state": state,
+                    "deployed_by": "dana",
+                    "operation_id": None,
+                    "started_at": at,
+                    "finished_at": None if state == "progressing" else at,
+                    "url": f"http://127.0.0.1:9/{app}/{env}",
+                    "message": "",
                 }
             )
             if len(rows) == CHUNK:
@@ -84,11 +93,23 @@ def seed(url: str, *, apps: int, history: int, active: int = 20, last_state: str
         now = start + timedelta(days=1)
         running = [
             {
-                "kind": "promote", "app": app, "env": "qa", "artifact": f"{app}:dev-{sha(i)[:7]}",
-                "requested_by": "dana", "source_revision": sha(i), "target_tag": f"qa-{sha(i)[:7]}",
-                "state": "running", "step": "awaiting_artifact", "message": "waiting for CI",
-                "created_at": now, "updated_at": now, "branch_commit": "", "pr_number": None, "pr_url": "",
-                "pinned_digest": "", "deployment_id": None,
+                "kind": "promote",
+                "app": app,
+                "env": "qa",
+                "artifact": f"{app}:dev-{sha(i)[:7]}",
+                "requested_by": "dana",
+                "source_revision": sha(i),
+                "target_tag": f"qa-{sha(i)[:7]}",
+                "state": "running",
+                "step": "awaiting_artifact",
+                "message": "waiting for CI",
+                "created_at": now,
+                "updated_at": now,
+                "branch_commit": "",
+                "pr_number": None,
+                "pr_url": "",
+                "pinned_digest": "",
+                "deployment_id": None,
             }
             for i, app in enumerate(app_names(apps)[:active])
         ]

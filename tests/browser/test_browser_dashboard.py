@@ -1,6 +1,7 @@
 """The dashboard in headless Chromium against a real `promobot serve`: sign in, see the board, promote from
 the command box and watch the cell change without a reload, approve a prod promotion as a second user, open
-the diff page; no console errors anywhere. Screenshots land in test-output/screenshots/ (and docs/screenshots/ with PROMOBOT_UPDATE_SCREENSHOTS=1).
+the diff page; no console errors anywhere. Screenshots land in test-output/screenshots/ (and, with
+PROMOBOT_UPDATE_SCREENSHOTS=1, in docs/screenshots/ for the README).
 
 Needs Debian's `chromium` and Playwright for Python (its own browser download is never used). Without them
 the test is skipped, except under CI=true, where it fails.
@@ -9,6 +10,7 @@ the test is skipped, except under CI=true, where it fails.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,8 +121,7 @@ def test_a_promotion_to_prod_through_the_dashboard(served: Setup) -> None:
             developer.wait_for_selector(".notice")
             developer.evaluate("window.stillTheSamePage = true")
             manager = _sign_in(browser, served, "release-manager", watcher)
-            approve = manager.wait_for_selector("text=/Approve #\\d+/")
-            approve.click()
+            manager.get_by_role("button", name=re.compile(r"Approve #\d+")).click()  # re-found if the list refreshes
             manager.wait_for_url("**/operations/*")
             text = manager.inner_text("main")
             assert "release-manager" in text and "approved" in text, text
@@ -132,9 +133,9 @@ def test_a_promotion_to_prod_through_the_dashboard(served: Setup) -> None:
 
             # a new develop commit, then the diff from development to prod
             work = served.clone()
-            served.push(work, "Say hello in the footer", {"FOOTER.txt": "hello\n"})
-            developer.wait_for_selector(_cell("web", "development", "healthy") + ":not(:has-text('" +
-                                        served.row("prod")["artifact"].split("-")[-1] + "'))", timeout=90_000)
+            pushed = served.push(work, "Say hello in the footer", {"FOOTER.txt": "hello\n"})
+            fresh = _cell("web", "development", "healthy") + f":has-text('dev-{pushed[:7]}')"
+            developer.wait_for_selector(fresh, timeout=90_000)
             _shot(developer, "board")
             developer.goto(served.base_url + "/diff?src=development&dst=prod")
             developer.wait_for_selector("text=Say hello in the footer")

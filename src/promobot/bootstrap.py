@@ -165,9 +165,14 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
     if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
         app.process_lock = ProcessLock(Path(database_url.removeprefix("sqlite:///") + ".serve.lock"))
     if background:
-        backoff = working.Backoff()
+        backoff = working.Backoff(rest=1.0, approval_rest=10.0)
         worker = Loop("operation-worker", lambda: working.tick(ctx, backoff), interval=0.5)
-        ctx.wake_worker = worker.wake
+
+        def wake() -> None:
+            backoff.wake()
+            worker.wake()
+
+        ctx.wake_worker = wake
         scan = _StartupScan(ctx)
         app.components = [c for c in (builder, runtime, worker, scan) if c is not None]
     if s.slack is not None:

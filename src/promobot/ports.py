@@ -87,8 +87,32 @@ class PullRequest:
     head_sha: str
 
 
+@dataclass(frozen=True)
+class ReviewState:
+    """A pull request's approvals as the forge sees them.
+
+    `approvals`: forge logins who approve now, in the order they approved. `required`: approvals the forge's
+    own rules ask for (branch protection, rulesets, approval rules; 0 for the embedded forge, where
+    promobot's own approvals are the only ones). `mergeable`: None while the forge is still computing it.
+    """
+
+    approvals: list[str]
+    required: int
+    head_sha: str
+    merged: bool
+    mergeable: bool | None
+    url: str = ""
+
+    @property
+    def approved(self) -> bool:
+        return len(self.approvals) >= self.required
+
+
 class Forge(Protocol):
     """Where pull requests live (the embedded one keeps them as refs in the bare repository)."""
+
+    def review_state(self, app: str, number: int) -> ReviewState:
+        """Who approves pull request `number` now, what the forge requires, whether it is merged."""
 
     def open_pull_request(
         self, *, app: str, branch: str, base: str, head_sha: str, title: str, body: str

@@ -277,6 +277,13 @@ class FakeForge(Crashable):
             self.merges.append(number)
         self._maybe_crash("merge_pull_request")
 
+    def review_state(self, app: str, number: int) -> ports.ReviewState:
+        """Like the embedded forge: no approvals of its own, so promobot's approvals decide."""
+        pr = next(p for p in self.pulls if p.app == app and p.number == number)
+        return ports.ReviewState(
+            approvals=[], required=0, head_sha=pr.head_sha, merged=pr.merged, mergeable=True, url=pr.url
+        )
+
 
 class FakeRegistry:
     """Images by (image, tag) over a set of manifest digests per image; `delete` removes one digest."""

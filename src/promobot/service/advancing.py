@@ -9,10 +9,11 @@ action and its persisted step repeats nothing.
 from __future__ import annotations
 
 from promobot.domain import errors
+from promobot.domain.approvals import Decision, waiting_message
 from promobot.domain.artifacts import Artifact
 from promobot.domain.deployments import Deployment, Health, Hold, Pin
 from promobot.domain.operations import Kind, Operation, State, Step
-from promobot.service import promoting
+from promobot.service import approving, promoting
 from promobot.service.context import Context
 
 
@@ -52,8 +53,7 @@ def _requested(ctx: Context, operation: Operation) -> bool:
             operation.move(
                 State.AWAITING_APPROVAL,
                 step=Step.PR_OPEN,
-                message=f"pull request #{pull.number} open; needs {target.approval.approvals} approval(s) "
-                f"from {', '.join(sorted(target.approval.approvers))}: `promobot approve {operation.id}`",
+                message=waiting_message(operation.id, pull.number, target, Decision([], 0, 0, 0)),
             ),
         )
         return False
@@ -63,9 +63,21 @@ def _requested(ctx: Context, operation: Operation) -> bool:
     return True
 
 
+def _pr_open(ctx: Context, operation: Operation) -> bool:
+    """Waiting for approval: read the forge's reviews and promobot's approvals; go on when both rules are met."""
+    moved = approving.settle(ctx, operation.id or 0)
+    return moved is not None and moved.state is State.RUNNING
+
+
 def _approved(ctx: Context, operation: Operation) -> bool:
     target = ctx.pipeline.env(operation.env)
-    promoting.merge(ctx.repo(operation.app), ctx.forge, operation, target)
+    merged = promoting.merge(ctx.repo(operation.app), ctx.forge, operation, target, by_hand=ctx.merge_by_hand)
+    if merged is None:
+        waiting = f"approved; waiting for someone to merge pull request #{operation.pr_number}"
+        if operation.message != waiting:
+            _save(ctx, operation.at(Step.APPROVED, f"{waiting}: {operation.pr_url}"))
+        return False
+    operation.branch_commit = merged
     ctx.checkpoint("promote.merged")
     _save(ctx, operation.at(Step.BRANCH_UPDATED, f"pull request #{operation.pr_number} merged into {target.branch}"))
     return True
@@ -251,6 +263,7 @@ def _pin_message(operation: Operation) -> str:
 
 STEPS = {
     (Kind.PROMOTE, Step.REQUESTED): _requested,
+    (Kind.PROMOTE, Step.PR_OPEN): _pr_open,
     (Kind.PROMOTE, Step.APPROVED): _approved,
     (Kind.PROMOTE, Step.BRANCH_UPDATED): _branch_updated,
     (Kind.PROMOTE, Step.AWAITING_ARTIFACT): _awaiting_artifact,

@@ -42,10 +42,18 @@ class Context:
     timeouts: Timeouts = field(default_factory=Timeouts)
     wake_worker: Callable[[], None] = _nothing
     checkpoint: Callable[[str], None] = _pass  # named fault points for crash tests (promobot.faults)
+    forge_logins: Mapping[str, str] = field(default_factory=dict)  # forge login -> promobot user name
+    merge_by_hand: bool = False  # the forge's pull requests are merged by a person, not by promobot
 
     def repo(self, app: str) -> ports.AppRepo:
         self.pipeline.app(app)  # raises UnknownApp with the valid names
         return self.repos[app]
+
+    def people_by_login(self) -> dict[str, User]:
+        """Forge logins mapped to promobot users; a user's own name is their login unless configured."""
+        found = {name: user for name, user in self.users.items()}
+        found.update({login: self.users[name] for login, name in self.forge_logins.items() if name in self.users})
+        return found
 
     def user(self, name: str) -> User:
         try:

@@ -7,7 +7,7 @@ Every function here is idempotent: it first looks for what an earlier attempt of
 from __future__ import annotations
 
 from promobot import ports
-from promobot.domain import trailers
+from promobot.domain import errors, trailers
 from promobot.domain.operations import Operation
 from promobot.domain.pipeline import Environment
 
@@ -85,15 +85,29 @@ def open_pull_request(
     return sha, pull
 
 
-def merge(repo: ports.AppRepo, forge: ports.Forge, operation: Operation, target: Environment) -> str:
-    """Merge the approved pull request (unless an earlier attempt did), tag it, drop the branch."""
+def merge(
+    repo: ports.AppRepo, forge: ports.Forge, operation: Operation, target: Environment, *, by_hand: bool
+) -> str | None:
+    """Merge the approved pull request (unless it is merged already), tag the result, drop the branch.
+
+    Returns the commit on the target branch that carries the operation's trailers (the promotion commit
+    itself, or the forge's merge commit, which copies its message); None while waiting for a person to
+    merge (`by_hand`).
+    """
     repo.refresh()
-    if repo.find_by_trailer(target.branch, trailers.OPERATION, str(operation.id)) is None:
+    merged = repo.find_by_trailer(target.branch, trailers.OPERATION, str(operation.id))
+    if merged is None:
+        if by_hand:
+            return None
         if operation.pr_number is None:
             raise ValueError(f"operation {operation.id} has no pull request to merge")
         forge.merge_pull_request(
             app=operation.app, number=operation.pr_number, base=target.branch, head_sha=operation.branch_commit
         )
-    repo.push_tag(operation.target_tag, operation.branch_commit)
+        repo.refresh()
+        merged = repo.find_by_trailer(target.branch, trailers.OPERATION, str(operation.id))
+        if merged is None:
+            raise errors.TemporaryError(f"pull request #{operation.pr_number} merged; {target.branch} not yet updated")
+    repo.push_tag(operation.target_tag, merged)
     repo.delete_branch(promotion_branch(operation))
-    return operation.branch_commit
+    return merged

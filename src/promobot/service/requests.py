@@ -8,10 +8,10 @@ from __future__ import annotations
 from promobot.domain import errors, gates
 from promobot.domain.artifacts import Artifact, artifact_tag, parse_ref
 from promobot.domain.deployments import Deployment, Health
-from promobot.domain.operations import Kind, Operation, State, Step
+from promobot.domain.operations import Kind, Operation, State
 from promobot.domain.people import User
 from promobot.domain.pipeline import Environment
-from promobot.service import resolving
+from promobot.service import approving, resolving
 from promobot.service.context import Context
 
 HISTORY_SCAN = 200
@@ -100,22 +100,12 @@ def approve(ctx: Context, user: User, operation_id: int) -> Operation:
         env = ctx.pipeline.env(operation.env)
         gates.may_approve(user, operation, env)
         uow.approvals.add(operation_id, user.name)
-        approvers = uow.approvals.of(operation_id)
-        needed = env.approval.approvals
-        if len(approvers) >= needed:
-            operation = operation.move(
-                State.RUNNING, step=Step.APPROVED, message=f"approved by {', '.join(approvers)}; merging"
-            )
-        else:
-            operation = operation.at(
-                operation.step, message=f"{len(approvers)} of {needed} approvals ({', '.join(approvers)})"
-            )
-        operation.approvers = approvers
-        operation = uow.operations.save(operation)
         uow.commit()
-    ctx.notifier.operation_changed(operation)
-    ctx.wake_worker()
-    return operation
+    moved = approving.settle(ctx, operation_id)
+    if moved is not None:
+        return moved
+    with ctx.store.unit_of_work() as uow:
+        return _get(uow.operations.get(operation_id), operation_id)
 
 
 def cancel(ctx: Context, user: User, operation_id: int) -> Operation:

@@ -1,4 +1,4 @@
-"""The operation worker's loop body: claim queued operations and advance running ones."""
+"""The operation worker's loop body: claim queued operations, advance running ones, poll waiting approvals."""
 
 from __future__ import annotations
 
@@ -16,13 +16,29 @@ MAX_STEPS = 20
 
 
 class Backoff:
-    """When each operation that hit a temporary error may be tried again (in memory; a restart retries)."""
+    """When each operation may be driven again (in memory; a restart retries at once).
 
-    def __init__(self) -> None:
+    After a temporary error: exponential backoff. After a step found it must wait on the world: a rest of
+    `rest` seconds (`approval_rest` while waiting for approval), cut short by `wake()` when an event came in.
+    """
+
+    def __init__(self, *, rest: float = 0.0, approval_rest: float = 0.0) -> None:
         self._until: dict[int, tuple[float, int]] = {}
+        self._resting: dict[int, float] = {}
+        self._rest = rest
+        self._approval_rest = approval_rest
 
     def ready(self, operation_id: int) -> bool:
-        return time.monotonic() >= self._until.get(operation_id, (0.0, 0))[0]
+        now = time.monotonic()
+        return now >= self._until.get(operation_id, (0.0, 0))[0] and now >= self._resting.get(operation_id, 0.0)
+
+    def waiting(self, operation: Operation) -> None:
+        seconds = self._approval_rest if operation.state is State.AWAITING_APPROVAL else self._rest
+        if seconds > 0 and operation.id is not None:
+            self._resting[operation.id] = time.monotonic() + seconds
+
+    def wake(self) -> None:
+        self._resting.clear()
 
     def failed(self, operation_id: int, delay: float) -> int:
         attempts = self._until.get(operation_id, (0.0, 0))[1] + 1
@@ -39,8 +55,8 @@ def tick(ctx: Context, backoff: Backoff) -> int:
         while uow.operations.claim_next() is not None:
             pass
         uow.commit()
-        running = [op for op in uow.operations.active() if op.state is State.RUNNING]
-    return sum(_drive(ctx, op, backoff) for op in running if op.id is not None and backoff.ready(op.id))
+        active = uow.operations.active()
+    return sum(_drive(ctx, op, backoff) for op in active if op.id is not None and backoff.ready(op.id))
 
 
 def _drive(ctx: Context, operation: Operation, backoff: Backoff) -> int:
@@ -50,10 +66,11 @@ def _drive(ctx: Context, operation: Operation, backoff: Backoff) -> int:
         while steps < MAX_STEPS:
             with ctx.store.unit_of_work() as uow:
                 fresh = uow.operations.get(operation.id)
-            if fresh is None or fresh.state is not State.RUNNING:
+            if fresh is None or not fresh.state.active:
                 break
             steps += 1
             if not advancing.advance(ctx, fresh):
+                backoff.waiting(fresh)
                 break
         backoff.clear(operation.id)
     except errors.TemporaryError as exc:

@@ -47,9 +47,7 @@ class LocalForge:
         _check(branch=branch, base=base, sha=head_sha)
         with self._locks[app]:
             if gitcli.run(["cat-file", "-e", f"{head_sha}^{{commit}}"], git_dir=repo, check=False).returncode:
-                raise errors.PermanentError(
-                    f"commit {head_sha[:7]} is not in {app}'s repository; push it first"
-                )
+                raise errors.PermanentError(f"commit {head_sha[:7]} is not in {app}'s repository; push it first")
             for number, sha in self._heads(repo).items():
                 if sha != head_sha:
                     continue
@@ -78,17 +76,20 @@ class LocalForge:
                 return  # merged earlier; base has moved on since
             if current != head_sha:
                 if current is not None and not _is_ancestor(repo, current, head_sha):
-                    raise errors.TemporaryError(
-                        f"{base} moved since pull request #{number} was opened; re-reading"
-                    )
+                    raise errors.TemporaryError(f"{base} moved since pull request #{number} was opened; re-reading")
                 done = gitcli.run(
                     ["update-ref", f"refs/heads/{base}", head_sha, current or ZERO], git_dir=repo, check=False
                 )
                 if done.returncode:
-                    raise errors.TemporaryError(
-                        f"{base} moved while merging pull request #{number}; re-reading"
-                    )
+                    raise errors.TemporaryError(f"{base} moved while merging pull request #{number}; re-reading")
             gitcli.run(["update-ref", f"refs/pull/{number}/merged", head_sha], git_dir=repo)
+
+    def review_state(self, app: str, number: int) -> ports.ReviewState:
+        """No approvals of its own: promobot's approvals (through chat and the CLI) are the only ones."""
+        pull = self.pull_request(app=app, number=number)
+        return ports.ReviewState(
+            approvals=[], required=0, head_sha=pull.head_sha, merged=pull.merged, mergeable=True, url=pull.url
+        )
 
     def pull_request(self, *, app: str, number: int) -> LocalPullRequest:
         """One pull request with its metadata; UnknownOperation if there is none with that number."""
@@ -134,9 +135,7 @@ def _check(*, branch: str, base: str, sha: str) -> None:
 
 
 def _ref(repo: Path, ref: str) -> str | None:
-    done = gitcli.run(
-        ["rev-parse", "--verify", "--quiet", "--end-of-options", ref], git_dir=repo, check=False
-    )
+    done = gitcli.run(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], git_dir=repo, check=False)
     return done.stdout.decode().strip() or None
 
 

@@ -10,28 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from promobot.ports import ReviewState
+
+__all__ = ["DECIDING", "Review", "ReviewState", "latest_approvals"]
+
 DECIDING = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
-
-
-@dataclass(frozen=True)
-class ReviewState:
-    """A pull request's approvals as the forge sees them.
-
-    `approvals`: who approves now, in the order they approved. `required`: approvals the forge's own rules
-    ask for (branch protection, rulesets, approval rules) or the adapter's default when it has none.
-    `mergeable`: None while the forge is still computing it.
-    """
-
-    approvals: list[str]
-    required: int
-    head_sha: str
-    merged: bool
-    mergeable: bool | None
-    url: str = ""
-
-    @property
-    def approved(self) -> bool:
-        return len(self.approvals) >= self.required
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,8 @@ class FakeForge(Crashable):
         self.pulls: list[FakePullRequest] = []
         self.merges: list[int] = []
         self.crash_after = set()
+        self.reviews: dict[int, list[str]] = {}  # approvals on the forge itself, by login
+        self.required = 0  # what the forge's own rules require
 
     def open_pull_request(
         self, *, app: str, branch: str, base: str, head_sha: str, title: str, body: str
@@ -278,11 +280,23 @@ class FakeForge(Crashable):
         self._maybe_crash("merge_pull_request")
 
     def review_state(self, app: str, number: int) -> ports.ReviewState:
-        """Like the embedded forge: no approvals of its own, so promobot's approvals decide."""
+        """Like the embedded forge by default (no approvals of its own); `reviews`/`required` play a hosted one."""
         pr = next(p for p in self.pulls if p.app == app and p.number == number)
         return ports.ReviewState(
-            approvals=[], required=0, head_sha=pr.head_sha, merged=pr.merged, mergeable=True, url=pr.url
+            approvals=list(self.reviews.get(number, [])),
+            required=self.required,
+            head_sha=pr.head_sha,
+            merged=pr.merged,
+            mergeable=True,
+            url=pr.url,
         )
+
+    def approve_on_forge(self, number: int, login: str) -> None:
+        self.reviews.setdefault(number, []).append(login)
+
+    def merge_by_a_person(self, app: str, number: int) -> None:
+        pr = next(p for p in self.pulls if p.app == app and p.number == number)
+        self.merge_pull_request(app=app, number=number, base=pr.base, head_sha=pr.head_sha)
 
 
 class FakeRegistry:

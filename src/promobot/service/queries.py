@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from promobot import ports
 from promobot.domain import errors
 from promobot.domain.deployments import Deployment, Health
 from promobot.domain.operations import Operation, OperationEvent, State
@@ -96,9 +97,13 @@ def diff(ctx: Context, src: str, dst: str, app: str | None = None) -> list[Diff]
     source, target = ctx.pipeline.env(src), ctx.pipeline.env(dst)
     if source == target:
         raise errors.InvalidReference("diff needs two different environments", f"e.g. `diff {src} <other>`")
-    apps = [ctx.pipeline.app(app).name] if app else ctx.pipeline.app_names
     with ctx.store.unit_of_work() as uow:
-        pairs = [(a, uow.deployments.current(a, src), uow.deployments.current(a, dst)) for a in apps]
+        if app:
+            name = ctx.pipeline.app(app).name
+            pairs = [(name, uow.deployments.current(name, src), uow.deployments.current(name, dst))]
+        else:  # every app: one query for all of them, not two per app
+            current = {(d.app, d.env): d for d in uow.deployments.current_all() if d.env in (src, dst)}
+            pairs = [(a, current.get((a, src)), current.get((a, dst))) for a in ctx.pipeline.app_names]
     return [_one(ctx, a, source, target, s, d) for a, s, d in pairs]
 
 
@@ -119,17 +124,21 @@ def _one(
     if d is not None and d.source_revision == s.source_revision:
         return replace(base, instruction=f"nothing to do: {dst.name} already runs the same source as {src.name}")
     repo = ctx.repo(app)
-    repo.refresh()
     files: list[str] = []
     commits: list[tuple[str, str]] = []
     total = behind = 0
-    # Against what dst runs; when it runs nothing yet, against what its branch holds.
+    # Against what dst runs; when it runs nothing yet, against what its branch holds (fetched fresh).
+    if d is None:
+        repo.refresh()
     since = d.source_revision if d is not None else repo.branch_head(dst.branch)
     if since is not None:
-        found, total = repo.log(since, s.source_revision, limit=DIFF_COMMIT_LIMIT)
-        commits = [(c.sha, c.subject) for c in found]
-        behind = repo.log(s.source_revision, since, limit=0)[1]
-        files = repo.changed_files(since, s.source_revision)
+        try:
+            commits, total, behind, files = _between(repo, since, s.source_revision)
+        except errors.PromobotError:
+            if d is None:
+                raise
+            repo.refresh()  # two deployed commits the mirror has not fetched yet: fetch, then once more
+            commits, total, behind, files = _between(repo, since, s.source_revision)
     command = f"promobot promote {s.artifact} {dst.name}"
     rule = (
         f" (opens a pull request; needs {dst.approval.approvals} approval(s) from "
@@ -138,6 +147,15 @@ def _one(
         else " (direct)"
     )
     return replace(base, commits=commits, total_commits=total, behind=behind, files=files, instruction=command + rule)
+
+
+def _between(repo: ports.AppRepo, since: str, until: str) -> tuple[list[tuple[str, str]], int, int, list[str]]:
+    """Commits in `until` not in `since` (newest first, the first DIFF_COMMIT_LIMIT), their count, how many
+    `since` has that `until` lacks, and the changed files. Commit ids never change meaning, so a warm
+    mirror that has both answers without a fetch."""
+    found, total = repo.log(since, until, limit=DIFF_COMMIT_LIMIT)
+    behind = repo.log(until, since, limit=0)[1]
+    return [(c.sha, c.subject) for c in found], total, behind, repo.changed_files(since, until)
 
 
 def waiting_for(ctx: Context, state: State = State.AWAITING_APPROVAL) -> list[Operation]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,12 @@ from promobot.adapters.chat.console import ConsoleNotifier
 from promobot.adapters.chat.slack.bot import SlackBot
 from promobot.adapters.chat.slack.socket_mode import SocketModeRunner
 from promobot.adapters.chat.slack.web_api import SlackChat
+from promobot.adapters.engines.argocd import ArgoCDEngine
+from promobot.adapters.engines.inbound import ArgoCDReader, FluxEngine, FluxReader
 from promobot.adapters.engines.local import LocalRuntime
+from promobot.adapters.forge.github import GitHubForge
+from promobot.adapters.forge.gitlab import GitLabForge
+from promobot.adapters.forge.inbound import GitHubReader, GitLabReader
 from promobot.adapters.forge.local import LocalForge
 from promobot.adapters.git.app_repo import GitAppRepo
 from promobot.adapters.git.gitops_repo import GitOpsGitRepo
@@ -30,6 +35,7 @@ from promobot.adapters.registry.distribution import DistributionRegistry
 from promobot.adapters.registry.oci_layout import OciLayoutRegistry
 from promobot.adapters.store.sql import SqlStore
 from promobot.domain import errors
+from promobot.domain.deployments import Pin
 from promobot.domain.people import User
 from promobot.exclusive import ProcessLock
 from promobot.feed import Fanout, Feed
@@ -70,6 +76,7 @@ class Application:
     slack: ChatEndpoint | None = None
     process_lock: ProcessLock | None = None
     feed: Feed = field(default_factory=Feed)  # live changes for the web's event stream
+    readers: dict[str, ports.WebhookReader] = field(default_factory=dict)  # /webhooks/<name> of integrations
 
     def claim(self) -> None:
         """Refuse to serve a SQLite database another process already serves (raises ConfigError)."""
@@ -126,15 +133,10 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
             apps=images,
         )
 
-    runtime = LocalRuntime(
-        pins=gitops_at(state / "mirrors" / "gitops-runtime.git").read_pins,
-        images=images,
-        registry_root=registry_root,
-        workdir=loaded.resolve(s.engine.workdir),
-        report=intake.deployment_reported,
-        poll_seconds=s.engine.poll_seconds,
-        health_timeout=s.engine.health_timeout_seconds,
-    )
+    engine, runtime, readers = _engine(loaded, gitops_at, images, intake, registry_root, webhook_token)
+    forge, forge_reader = _forge(loaded, remotes)
+    if forge_reader is not None:
+        readers[s.forge.kind] = forge_reader
     builder: LocalBuilder | None = None
     if s.builder.kind == "local":
         builder = LocalBuilder(
@@ -153,15 +155,17 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         store=store,
         repos={name: GitAppRepo(remote, state / "mirrors" / f"{name}.git") for name, remote in remotes.items()},
         gitops=gitops_at(state / "mirrors" / "gitops.git"),
-        forge=LocalForge(remotes),
+        forge=forge,
         registry=_registry(loaded, registry_root),
-        engine=runtime,
+        engine=engine,
         notifier=Fanout([ConsoleNotifier(), feed]),
         clock=SystemClock(),
         builder=builder,
+        forge_logins={u.forge_login: u.name for u in s.users if u.forge_login},
+        merge_by_hand=s.forge.kind != "local" and s.forge.merge == "manual",
     )
     ctx.checkpoint = faults.from_environment()
-    app = Application(ctx=ctx, loaded=loaded, tokens=tokens, webhook_token=webhook_token, feed=feed)
+    app = Application(ctx=ctx, loaded=loaded, tokens=tokens, webhook_token=webhook_token, feed=feed, readers=readers)
     if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
         app.process_lock = ProcessLock(Path(database_url.removeprefix("sqlite:///") + ".serve.lock"))
     if background:
@@ -230,6 +234,67 @@ def _scan_branches(ctx: Context) -> None:
             head = repo.branch_head(env.branch)
             if head is not None:
                 ctx.builder.submit(app=app, branch=env.branch, revision=head)
+
+
+def _engine(
+    loaded: config.Loaded,
+    gitops_at: Callable[[Path], GitOpsGitRepo],
+    images: dict[str, str],
+    intake: IntakeClient,
+    registry_root: Path,
+    webhook_token: str,
+) -> tuple[ports.Engine, LocalRuntime | None, dict[str, ports.WebhookReader]]:
+    """The engine, the local runtime when it is the engine, and the engine's webhook reader."""
+    s, state = loaded.settings, loaded.resolve(loaded.settings.state_dir)
+    envs = s.pipeline().env_names
+    e = s.engine
+    if isinstance(e, config.EngineSettings):
+        runtime = LocalRuntime(
+            pins=gitops_at(state / "mirrors" / "gitops-runtime.git").read_pins,
+            images=images,
+            registry_root=registry_root,
+            workdir=loaded.resolve(e.workdir),
+            report=intake.deployment_reported,
+            poll_seconds=e.poll_seconds,
+            health_timeout=e.health_timeout_seconds,
+        )
+        return runtime, runtime, {}
+    hooks = gitops_at(state / "mirrors" / "gitops-hooks.git")
+
+    def current() -> tuple[str | None, Mapping[tuple[str, str], Pin]]:
+        return hooks.head(), hooks.read_pins()
+
+    if isinstance(e, config.ArgoCDEngineSettings):
+        engine = ArgoCDEngine(
+            url=e.url,
+            token=e.token.read(loaded.base),
+            applications=e.applications,
+            project=e.project,
+            app_namespace=e.app_namespace,
+            images=images,
+            timeout=e.timeout_seconds,
+            verify_tls=e.verify_tls,
+        )
+        reader = ArgoCDReader(token=webhook_token, template=e.applications, envs=envs, images=images, current=current)
+        return engine, None, {"argocd": reader}
+    secret = e.webhook_secret.read(loaded.base)
+    flux = FluxReader(secret=secret, template=e.kustomizations, envs=envs, apps=list(images), current=current)
+    return FluxEngine(), None, {"flux": flux}
+
+
+def _forge(loaded: config.Loaded, remotes: Mapping[str, str]) -> tuple[ports.Forge, ports.WebhookReader | None]:
+    """The forge, and its webhook reader when a webhook secret is configured."""
+    f = loaded.settings.forge
+    if f.kind == "local" or f.token is None:
+        return LocalForge(dict(remotes)), None
+    token = f.token.read(loaded.base)
+    secret = f.webhook_secret.read(loaded.base) if f.webhook_secret is not None else None
+    if f.kind == "github":
+        repos = {app: str(repo) for app, repo in f.repositories.items()}
+        github = GitHubForge(api_url=f.url(), token=token, repos=repos, merge=f.merge)
+        return github, GitHubReader(secret=secret, repos=repos) if secret else None
+    gitlab = GitLabForge(api_url=f.url(), token=token, projects=f.repositories, merge=f.merge)
+    return gitlab, GitLabReader(secret=secret, projects=f.repositories) if secret else None
 
 
 def _registry(loaded: config.Loaded, root: Path) -> ports.Registry:

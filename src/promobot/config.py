@@ -6,15 +6,18 @@ Secrets never sit in the YAML: a user's API token names an environment variable 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -113,10 +116,96 @@ class RegistrySettings(Strict):
 
 
 class EngineSettings(Strict):
+    """The embedded local runtime: runs each environment's pinned image as a local process."""
+
     kind: Literal["local"] = "local"
     workdir: str = Field(min_length=1)
     poll_seconds: float = Field(default=1.0, gt=0)
     health_timeout_seconds: float = Field(default=15.0, gt=0)
+
+
+def _name_template(value: str) -> str:
+    if "{app}" not in value or "{env}" not in value:
+        raise ValueError("must contain {app} and {env}, e.g. {app}-{env}")
+    return value
+
+
+NameTemplate = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name_template)]
+HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")]
+
+
+class ArgoCDEngineSettings(Strict):
+    """Argo CD: status and sync over its REST API; results from Argo CD Notifications."""
+
+    kind: Literal["argocd"]
+    url: HttpUrl
+    token: TokenSource
+    applications: NameTemplate = "{app}-{env}"
+    project: Annotated[str, Field(min_length=1, max_length=253)] | None = None
+    app_namespace: Annotated[str, Field(min_length=1, max_length=253)] | None = None
+    verify_tls: bool = True
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class FluxEngineSettings(Strict):
+    """Flux: results from the notification-controller's generic-hmac provider."""
+
+    kind: Literal["flux"]
+    webhook_secret: TokenSource
+    kustomizations: NameTemplate = "{app}-{env}"
+
+
+ENGINE_KINDS = ("local", "argocd", "flux")
+
+
+def _engine_kind(value: Any) -> str:
+    kind = value.get("kind", "local") if isinstance(value, dict) else getattr(value, "kind", "local")
+    return str(kind)
+
+
+AnyEngineSettings = Annotated[
+    Annotated[EngineSettings, Tag("local")]
+    | Annotated[ArgoCDEngineSettings, Tag("argocd")]
+    | Annotated[FluxEngineSettings, Tag("flux")],
+    Discriminator(
+        _engine_kind,
+        custom_error_type="engine_kind",
+        custom_error_message="`kind` must be one of local, argocd, flux",
+    ),
+]
+
+
+class ForgeSettings(Strict):
+    """Where pull requests live: the embedded forge (`local`), GitHub or GitLab."""
+
+    kind: Literal["local", "github", "gitlab"] = "local"
+    api_url: HttpUrl | None = None
+    token: TokenSource | None = None
+    webhook_secret: TokenSource | None = None
+    merge: Literal["auto", "manual"] = "auto"
+    repositories: dict[Name, Annotated[str, Field(min_length=1, max_length=255)] | int] = {}
+
+    @model_validator(mode="after")
+    def _what_the_kind_needs(self) -> ForgeSettings:
+        if self.kind != "local" and self.token is None:
+            raise ValueError(f"a {self.kind} forge needs `token`: a token source for its API token")
+        if self.kind == "local" and (self.token or self.webhook_secret or self.repositories or self.api_url):
+            raise ValueError("the local forge takes no `api_url`, `token`, `webhook_secret` or `repositories`")
+        for app, repo in self.repositories.items():
+            if self.kind == "github" and not (isinstance(repo, str) and GITHUB_REPO.match(repo)):
+                raise ValueError(f"repositories.{app}: a GitHub repository is owner/name, not {repo!r}")
+            if self.kind == "gitlab" and isinstance(repo, str) and not GITLAB_PROJECT.match(repo):
+                raise ValueError(f"repositories.{app}: a GitLab project is group/project or its numeric id")
+        return self
+
+    def url(self) -> str:
+        if self.api_url is not None:
+            return self.api_url
+        return "https://gitlab.com/api/v4" if self.kind == "gitlab" else "https://api.github.com"
+
+
+GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
+GITLAB_PROJECT = re.compile(r"^[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){1,20}$")
 
 
 class BuilderSettings(Strict):
@@ -162,6 +251,9 @@ class TokenSource(Strict):
 
 ServerSettings.model_rebuild()
 RegistrySettings.model_rebuild()
+ArgoCDEngineSettings.model_rebuild()
+FluxEngineSettings.model_rebuild()
+ForgeSettings.model_rebuild()
 
 
 class SlackChannelSettings(Strict):
@@ -187,6 +279,7 @@ class UserSettings(Strict):
     roles: list[Name] = Field(min_length=1)
     token: TokenSource
     slack_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,30}$")] | None = None
+    forge_login: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\[\]-]{1,100}$")] | None = None  # default: `name`
 
 
 class Settings(Strict):
@@ -194,13 +287,42 @@ class Settings(Strict):
     apps: list[AppSettings] = Field(min_length=1)
     gitops: GitOpsSettings
     registry: RegistrySettings
-    engine: EngineSettings
+    engine: AnyEngineSettings
     builder: BuilderSettings = BuilderSettings()
+    forge: ForgeSettings = ForgeSettings()
     database: Annotated[str, Field(min_length=1)] = "sqlite:///promobot.db"
     server: ServerSettings
     users: list[UserSettings] = Field(min_length=1)
     state_dir: str = ".promobot"
     slack: SlackSettings | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ci_builds_for_real_engines(cls, data: Any) -> Any:
+        """With Argo CD or Flux, CI builds the images: an absent `builder` means `none`."""
+        engine = data.get("engine") if isinstance(data, dict) else None
+        if isinstance(engine, dict) and engine.get("kind") in ("argocd", "flux") and "builder" not in data:
+            return {**data, "builder": {"kind": "none"}}
+        return data
+
+    @model_validator(mode="after")
+    def _integrations_fit_together(self) -> Settings:
+        if self.engine.kind != "local" and self.builder.kind == "local":
+            raise ValueError(
+                f"builder.kind: must be `none` with engine {self.engine.kind}: your CI builds the images "
+                "(deploy/ci/) and the registry's notifications record them"
+            )
+        if self.forge.kind != "local":
+            missing = [a.name for a in self.apps if a.name not in self.forge.repositories]
+            if missing:
+                raise ValueError(
+                    f"forge.repositories: no {self.forge.kind} repository for app {', '.join(missing)}; "
+                    "map every app to its repository (owner/name, or a GitLab project id)"
+                )
+            unknown = sorted(set(self.forge.repositories) - {a.name for a in self.apps})
+            if unknown:
+                raise ValueError(f"forge.repositories: {', '.join(unknown)} is not an app in `apps`")
+        return self
 
     @field_validator("environments")
     @classmethod
@@ -289,7 +411,11 @@ def parse(raw: object, *, path: Path) -> Loaded:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        parts = [str(part) for part in first["loc"]]
+        if parts[:1] == ["engine"] and parts[1:2] and parts[1] in ENGINE_KINDS:
+            del parts[1]  # the union's tag: engine.argocd.url reads as engine.url
         message = first["msg"].removeprefix("Value error, ")
-        raise errors.ConfigError(f"{path}: {key}: {message}") from None
+        if not parts:  # a check across sections names its own key
+            raise errors.ConfigError(f"{path}: {message}") from None
+        raise errors.ConfigError(f"{path}: {'.'.join(parts)}: {message}") from None
     return Loaded(settings=settings, base=path.resolve().parent, path=path.resolve())

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from promobot.domain.artifacts import Artifact
 from promobot.domain.deployments import Deployment, Health, Hold, Pin
+from promobot.domain.events import Event
 from promobot.domain.operations import Operation, OperationEvent
 
 
@@ -163,6 +164,22 @@ class Engine(Protocol):
 
     def status(self, env: str, app: str) -> LiveStatus | None:
         """What the engine runs for (env, app) now, or None if nothing."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One verified webhook delivery: its id (equal on the sender's retries) and the events it brings."""
+
+    delivery: str
+    events: list[Event]
+
+
+class WebhookReader(Protocol):
+    """Turns one inbound request of an outside system (forge, engine) into promobot's events."""
+
+    def read(self, headers: Mapping[str, str], body: bytes) -> Inbound:
+        """Verify and read a request; NotAuthenticated on a bad signature or token, InvalidReference on a
+        body that cannot be read. Events promobot does not act on are left out (an empty list)."""
 
 
 class Notifier(Protocol):

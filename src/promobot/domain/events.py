@@ -41,4 +41,12 @@ class DeploymentReported:
     message: str = ""
 
 
-Event = BranchPushed | ArtifactBuilt | DeploymentReported
+@dataclass(frozen=True)
+class PullRequestChanged:
+    """A forge says pull request `number` of `app` changed: reviewed, merged, closed or pushed to."""
+
+    app: str
+    number: int
+
+
+Event = BranchPushed | ArtifactBuilt | DeploymentReported | PullRequestChanged

@@ -1,4 +1,4 @@
-"""Events from the world: pushes, builds and deployment results, as the webhook intake delivers them.
+"""Events from the world: pushes, builds, deployment results and pull request changes, as webhooks deliver them.
 
 Each handler is safe to call twice with the same event (deliveries are retried).
 """
@@ -11,9 +11,9 @@ from promobot import ports
 from promobot.domain import errors
 from promobot.domain.artifacts import Artifact
 from promobot.domain.deployments import Health
-from promobot.domain.events import ArtifactBuilt, BranchPushed, DeploymentReported, Event
+from promobot.domain.events import ArtifactBuilt, BranchPushed, DeploymentReported, Event, PullRequestChanged
 from promobot.domain.operations import Kind, Operation, State, Step
-from promobot.service import advancing
+from promobot.service import advancing, approving
 from promobot.service.context import Context
 
 log = structlog.get_logger(__name__)
@@ -24,8 +24,21 @@ def handle(ctx: Context, event: Event) -> None:
         pushed(ctx, event)
     elif isinstance(event, ArtifactBuilt):
         built(ctx, event)
+    elif isinstance(event, PullRequestChanged):
+        pull_request_changed(ctx, event)
     else:
         reported(ctx, event)
+
+
+def pull_request_changed(ctx: Context, event: PullRequestChanged) -> None:
+    """A review, merge or push on a pull request: settle the promotion waiting on it now, not at the next poll."""
+    ctx.pipeline.app(event.app)
+    with ctx.store.unit_of_work() as uow:
+        waiting = [op for op in uow.operations.active() if op.app == event.app and op.pr_number == event.number]
+    for operation in waiting:
+        if operation.state is State.AWAITING_APPROVAL and operation.id is not None:
+            approving.settle(ctx, operation.id)
+    ctx.wake_worker()  # a person's merge lets an approved promotion waiting for it go on
 
 
 def pushed(ctx: Context, event: BranchPushed) -> None:

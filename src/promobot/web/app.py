@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from promobot import __version__
 from promobot.bootstrap import Application
 from promobot.domain import errors
-from promobot.web import api, commands, dashboard, failures, pages, registry_hook, slack, webhooks
+from promobot.web import api, commands, dashboard, failures, integrations, pages, registry_hook, slack, webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +41,7 @@ def create_app(application: Application, *, manage_lifecycle: bool = True) -> Fa
     app.include_router(commands.router)
     app.include_router(slack.router)
     app.include_router(registry_hook.router)
+    app.include_router(integrations.router)  # after the fixed /webhooks/* routes: its path is /webhooks/{source}
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     failures.install(app, html=pages.error_page)

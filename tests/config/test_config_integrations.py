@@ -124,10 +124,14 @@ def test_a_github_forge_without_a_webhook_secret_has_no_webhook_but_still_polls(
 @pytest.mark.parametrize(
     ("change", "says"),
     [
-        ({"forge": {**GITHUB, "repositories": {"web": "acme/web"}}}, "forge.repositories: no github repository for app api"),
-        ({"forge": {**GITHUB, "repositories": {"web": "acme", "api": "acme/api"}}}, "forge: repositories.web: a GitHub repository is owner/name"),
-        ({"forge": {**GITHUB, "repositories": {"web": "a/web", "api": "a/api", "cli": "a/cli"}}}, "forge.repositories: cli is not an app"),
-        ({"forge": {"kind": "github", "repositories": {"web": "a/w", "api": "a/a"}}}, "forge: a github forge needs `token`"),
+        ({"forge": {**GITHUB, "repositories": {"web": "acme/web"}}},
+         "forge.repositories: no github repository for app api"),
+        ({"forge": {**GITHUB, "repositories": {"web": "acme", "api": "acme/api"}}},
+         "forge: repositories.web: a GitHub repository is owner/name"),
+        ({"forge": {**GITHUB, "repositories": {"web": "a/web", "api": "a/api", "cli": "a/cli"}}},
+         "forge.repositories: cli is not an app"),
+        ({"forge": {"kind": "github", "repositories": {"web": "a/w", "api": "a/a"}}},
+         "forge: a github forge needs `token`"),
         ({"forge": {"kind": "bitbucket"}}, "forge.kind: Input should be 'local', 'github' or 'gitlab'"),
         ({"forge": {**GITHUB, "merge": "squash"}}, "forge.merge: Input should be 'auto' or 'manual'"),
         ({"forge": {"kind": "local", "repositories": {"web": "a/w"}}}, "forge: the local forge takes no"),

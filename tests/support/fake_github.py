@@ -6,6 +6,10 @@ and base is a 422; merging with a `sha` that is not the head is a 409, an unmerg
 request a 405; review states are upper case; review lists are paginated with a `Link` header; a bad token is
 a 401 with a JSON message. `webhook()` builds signed deliveries whose payloads (lower-case review states)
 match the fake's state.
+
+Given `git_dirs` (repository -> a real bare repository), branch heads and commits are the bare
+repository's own, read afresh on every request, and a merge writes a real merge commit into it and moves the
+base branch there, as GitHub does on its side of a clone.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import itertools
 import json
 import re
 import secrets
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -43,8 +49,15 @@ class Pull:
 
 
 class FakeGitHub(JsonApp):
-    def __init__(self, *, token: str = "ghp_fake0token0for0tests", repos: tuple[str, ...] = ("acme/web",)) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = "ghp_fake0token0for0tests",
+        repos: tuple[str, ...] = ("acme/web",),
+        git_dirs: dict[str, Path] | None = None,
+    ) -> None:
         super().__init__()
+        self.git_dirs = dict(git_dirs or {})
         self.token = token
         self.branches: dict[str, dict[str, str]] = {repo: {} for repo in repos}
         self.commits: dict[str, dict[str, Any]] = {}
@@ -105,6 +118,7 @@ class FakeGitHub(JsonApp):
 
     # --- the API side ----------------------------------------------------------------------------------
     def handle(self, request: Request) -> Answer:
+        self._read_git()
         auth = request.headers.get("authorization", "")
         if auth not in (f"Bearer {self.token}", f"token {self.token}"):
             return Answer(401, {"message": "Bad credentials", "documentation_url": DOCS})
@@ -201,7 +215,7 @@ class FakeGitHub(JsonApp):
         return Answer(200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"})
 
     def get_commit(self, request: Request, repo: str, params: dict[str, str]) -> Answer:
-        commit = self.commits.get(params["sha"])
+        commit = self.commits.get(params["sha"]) or self._git_commit(repo, params["sha"])
         if commit is None:
             return Answer(422, {"message": f"No commit found for SHA: {params['sha']}", "documentation_url": DOCS})
         parents = [{"sha": p} for p in commit["parents"]]
@@ -229,9 +243,39 @@ class FakeGitHub(JsonApp):
         return Answer(200, self.rules.get((repo, params["branch"]), []))
 
     # --- helpers -----------------------------------------------------------------------------------------
+    def _git(self, repo: str, *args: str, input: str | None = None) -> str:
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.git_dirs[repo]), *args], input=input, capture_output=True, text=True
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    def _read_git(self) -> None:
+        """Take the bare repositories' branch heads as GitHub's (a push there is a push to GitHub)."""
+        for repo in self.git_dirs:
+            listed = self._git(repo, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads/")
+            heads = dict(line.split(" ", 1) for line in listed.splitlines() if line)
+            for branch, sha in heads.items():
+                if self.branches[repo].get(branch) != sha:
+                    self.push(repo, branch, sha)
+            for gone in set(self.branches[repo]) - set(heads):
+                del self.branches[repo][gone]
+
+    def _git_commit(self, repo: str, sha: str) -> dict[str, Any] | None:
+        if repo not in self.git_dirs or self._git(repo, "cat-file", "-t", sha) != "commit":
+            return None
+        message = self._git(repo, "log", "-1", "--format=%B", sha)
+        parents = self._git(repo, "log", "-1", "--format=%P", sha).split()
+        return {"message": message, "parents": parents}
+
     def _merge(self, pull: Pull, title: str, message: str) -> str:
         base_head = self.branches[pull.repo][pull.base]
-        sha = self.commit(f"{title}\n\n{message}".strip(), (base_head, pull.head_sha))
+        text = f"{title}\n\n{message}".strip()
+        if pull.repo in self.git_dirs:
+            tree = self._git(pull.repo, "rev-parse", f"{pull.head_sha}^{{tree}}")
+            sha = self._git(pull.repo, "commit-tree", tree, "-p", base_head, "-p", pull.head_sha, "-F", "-", input=text)
+            self._git(pull.repo, "update-ref", f"refs/heads/{pull.base}", sha, base_head)
+        else:
+            sha = self.commit(text, (base_head, pull.head_sha))
         self.branches[pull.repo][pull.base] = sha
         pull.merged, pull.state, pull.merge_commit_sha = True, "closed", sha
         return sha

@@ -201,7 +201,7 @@ def test_a_promotion_goes_through_a_github_pull_request_a_real_registry_and_argo
     change = w.push("Version 2", {"VERSION": "2\n"}, "qa")
     qa_digest = w.ci_builds("qa", change, change)
     until(lambda: w.pinned("qa") == qa_digest, 30, "the qa build to be pinned in the GitOps repository")
-    assert "web-qa" in w.argo.syncs  # auto-sync is off: promobot asked Argo CD for a sync
+    until(lambda: "web-qa" in w.argo.syncs, 10, "promobot to ask Argo CD for a sync (auto-sync is off)")
     assert w.argo_deploys("qa", qa_digest).status_code == 202
     qa = until(lambda: (r := w.row("qa"))["state"] == "healthy" and r, 20, "qa to be healthy")
     assert qa["artifact"] == f"web:qa-{change[:7]}" and qa["url"] == "https://qa.web.example.com"

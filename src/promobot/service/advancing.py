@@ -45,7 +45,7 @@ def _requested(ctx: Context, operation: Operation) -> bool:
     target = ctx.pipeline.env(operation.env)
     repo = ctx.repo(operation.app)
     if target.approval.required:
-        sha, pull = promoting.open_pull_request(repo, ctx.forge, operation, target)
+        sha, pull = promoting.open_pull_request(repo, ctx.forge, operation, target, checkpoint=ctx.checkpoint)
         ctx.checkpoint("promote.pr_opened")
         operation.branch_commit, operation.pr_number, operation.pr_url = sha, pull.number, pull.url
         _save(
@@ -57,7 +57,7 @@ def _requested(ctx: Context, operation: Operation) -> bool:
             ),
         )
         return False
-    operation.branch_commit = promoting.direct(repo, operation, target)
+    operation.branch_commit = promoting.direct(repo, operation, target, checkpoint=ctx.checkpoint)
     ctx.checkpoint("promote.branch_pushed")
     _save(ctx, operation.at(Step.BRANCH_UPDATED, f"{target.branch} now holds {operation.source_revision[:7]}"))
     return True
@@ -71,7 +71,9 @@ def _pr_open(ctx: Context, operation: Operation) -> bool:
 
 def _approved(ctx: Context, operation: Operation) -> bool:
     target = ctx.pipeline.env(operation.env)
-    merged = promoting.merge(ctx.repo(operation.app), ctx.forge, operation, target, by_hand=ctx.merge_by_hand)
+    merged = promoting.merge(
+        ctx.repo(operation.app), ctx.forge, operation, target, by_hand=ctx.merge_by_hand, checkpoint=ctx.checkpoint
+    )
     if merged is None:
         waiting = f"approved; waiting for someone to merge pull request #{operation.pr_number}"
         if operation.message != waiting:
@@ -89,6 +91,7 @@ def _branch_updated(ctx: Context, operation: Operation) -> bool:
         # It reuses an existing tag of the same source, so a second request costs nothing.
         branch = ctx.pipeline.env(operation.env).branch
         ctx.builder.submit(app=operation.app, branch=branch, revision=operation.branch_commit)
+        ctx.checkpoint("promote.build_requested")
     _save(ctx, operation.at(Step.AWAITING_ARTIFACT, f"waiting for CI to build {operation.app}:{operation.target_tag}"))
     return True
 
@@ -128,6 +131,7 @@ def _awaiting_artifact(ctx: Context, operation: Operation) -> bool:
     operation.pinned_digest = digest
     deployment = _deployment(operation, digest, revision)
     _save(ctx, operation.at(Step.DEPLOYING, f"pinned {operation.app}:{operation.target_tag}; deploying"), deployment)
+    ctx.checkpoint("deploy.recorded")
     ctx.engine.sync(operation.env, operation.app)
     return True
 
@@ -170,6 +174,7 @@ def _rollback_pin(ctx: Context, operation: Operation) -> bool:
         operation.at(Step.PINNED, f"pinned {operation.artifact} again; restoring its tree on the branch"),
         deployment,
     )
+    ctx.checkpoint("rollback.recorded")
     ctx.engine.sync(operation.env, operation.app)
     return True
 

@@ -51,6 +51,8 @@ def settle(ctx: Context, operation_id: int) -> Operation | None:
             return None  # cancelled or moved meanwhile
         saved = uow.operations.save(moved)
         uow.commit()
+    if saved.state is State.RUNNING:
+        ctx.checkpoint("approve.settled")
     ctx.notifier.operation_changed(saved)
     ctx.wake_worker()
     return saved

@@ -6,10 +6,18 @@ Every function here is idempotent: it first looks for what an earlier attempt of
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from promobot import ports
 from promobot.domain import errors, trailers
 from promobot.domain.operations import Operation
 from promobot.domain.pipeline import Environment
+
+Checkpoint = Callable[[str], None]
+
+
+def _pass(_: str) -> None:
+    return None
 
 
 def promotion_branch(operation: Operation) -> str:
@@ -50,14 +58,20 @@ def commit_onto(repo: ports.AppRepo, operation: Operation, branch: str, *, tree_
     return sha
 
 
-def direct(repo: ports.AppRepo, operation: Operation, target: Environment) -> str:
+def direct(repo: ports.AppRepo, operation: Operation, target: Environment, *, checkpoint: Checkpoint = _pass) -> str:
     sha = commit_onto(repo, operation, target.branch, tree_of=operation.source_revision, merge=True)
+    checkpoint("promote.commit_pushed")
     repo.push_tag(operation.target_tag, sha)
     return sha
 
 
 def open_pull_request(
-    repo: ports.AppRepo, forge: ports.Forge, operation: Operation, target: Environment
+    repo: ports.AppRepo,
+    forge: ports.Forge,
+    operation: Operation,
+    target: Environment,
+    *,
+    checkpoint: Checkpoint = _pass,
 ) -> tuple[str, ports.PullRequest]:
     repo.refresh()
     branch = promotion_branch(operation)
@@ -73,6 +87,7 @@ def open_pull_request(
             message=message(operation, f"Promote {operation.artifact} to {operation.env}"),
         )
         repo.push_branch(branch, sha, expected=existing)
+        checkpoint("promote.pr_branch_pushed")
     pull = forge.open_pull_request(
         app=operation.app,
         branch=branch,
@@ -86,7 +101,13 @@ def open_pull_request(
 
 
 def merge(
-    repo: ports.AppRepo, forge: ports.Forge, operation: Operation, target: Environment, *, by_hand: bool
+    repo: ports.AppRepo,
+    forge: ports.Forge,
+    operation: Operation,
+    target: Environment,
+    *,
+    by_hand: bool,
+    checkpoint: Checkpoint = _pass,
 ) -> str | None:
     """Merge the approved pull request (unless it is merged already), tag the result, drop the branch.
 
@@ -104,6 +125,7 @@ def merge(
         forge.merge_pull_request(
             app=operation.app, number=operation.pr_number, base=target.branch, head_sha=operation.branch_commit
         )
+        checkpoint("promote.pr_merged")
         repo.refresh()
         merged = repo.find_by_trailer(target.branch, trailers.OPERATION, str(operation.id))
         if merged is None:

@@ -101,6 +101,7 @@ def approve(ctx: Context, user: User, operation_id: int) -> Operation:
         gates.may_approve(user, operation, env)
         uow.approvals.add(operation_id, user.name)
         uow.commit()
+    ctx.checkpoint("approve.recorded")
     moved = approving.settle(ctx, operation_id)
     if moved is not None:
         return moved

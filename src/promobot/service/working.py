@@ -52,10 +52,13 @@ class Backoff:
 def tick(ctx: Context, backoff: Backoff) -> int:
     """One pass; returns how many steps were taken."""
     with ctx.store.unit_of_work() as uow:
+        claimed = 0
         while uow.operations.claim_next() is not None:
-            pass
+            claimed += 1
         uow.commit()
         active = uow.operations.active()
+    if claimed:
+        ctx.checkpoint("operation.claimed")
     return sum(_drive(ctx, op, backoff) for op in active if op.id is not None and backoff.ready(op.id))
 
 

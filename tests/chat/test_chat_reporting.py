@@ -1,4 +1,5 @@
-"""Reporting to Slack: a restart keeps updating the same message; 429s are waited out; errors never stop it."""
+"""Reporting to Slack: a complete thread per message; a restart keeps updating the same message; 429s are
+waited out; errors never stop it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from promobot import ports
 from promobot.adapters.chat.slack.web_api import SlackChat
 from promobot.domain import errors
 from promobot.domain.operations import State
+from promobot.messages import operations
 from promobot.service import queries, reporting
 from promobot.service.context import Context
 from support.fake_slack import FakeSlack
@@ -68,6 +70,38 @@ def test_a_restarted_server_keeps_updating_the_same_message(world: tuple[Context
         f"Promote web:{built.tag} → qa",
     ]
     assert {b["ts"] for b in slack.of("chat.update")} == {deploy.chat_ts, promote.chat_ts}
+
+
+def test_every_state_change_has_its_thread_line_in_order_the_first_one_too(
+    world: tuple[Context, World], slack: FakeSlack
+) -> None:
+    ctx, w = world
+    reporter = _reporting(ctx, slack)
+    built = w.developed(ctx)
+    w.promoted(ctx, f"web:{built.tag}", "qa")
+    reporter.drain()
+    reporter.stop()
+    for op in queries.recent(ctx):
+        with ctx.store.unit_of_work() as uow:
+            events = uow.operations.events(op.id or 0)
+        thread = [b["text"] for b in slack.of("chat.postMessage") if b.get("thread_ts") == op.chat_ts]
+        assert thread == [operations.step(e).text for e in events]
+        assert len(thread) >= 4 and thread[0].startswith("queued: ") and thread[-1].startswith("succeeded: ")
+        assert len(set(thread)) == len(thread)  # each line says what changed
+
+
+def test_a_refused_first_post_leaves_no_gap_in_the_thread(world: tuple[Context, World], slack: FakeSlack) -> None:
+    ctx, w = world
+    slack.fail("chat.postMessage", (200, "channel_not_found"))
+    reporter = _reporting(ctx, slack)
+    w.developed(ctx)
+    reporter.drain()
+    reporter.stop()
+    [op] = queries.recent(ctx)
+    with ctx.store.unit_of_work() as uow:
+        events = uow.operations.events(op.id or 0)
+    thread = [b["text"] for b in slack.of("chat.postMessage") if b.get("thread_ts") == op.chat_ts]
+    assert thread == [operations.step(e).text for e in events]
 
 
 def test_a_rate_limited_post_is_retried_after_retry_after(world: tuple[Context, World], slack: FakeSlack) -> None:

@@ -62,8 +62,13 @@ def operation(op: Operation, pipeline: Pipeline) -> ports.ChatMessage:
 
 
 def step(event: OperationEvent) -> ports.ChatMessage:
-    """One line in the operation's thread for each change."""
-    label = event.step.value if not event.state.finished else event.state.value
+    """One line in the operation's thread for each change: where it went (queued, started, a step, the end)."""
+    if event.state.finished or event.state is State.QUEUED:
+        label = event.state.value
+    elif event.state is State.RUNNING and event.step is Step.REQUESTED:
+        label = "started"
+    else:
+        label = event.step.value
     text = f"{label.replace('_', ' ')}: {event.message}" if event.message else label.replace("_", " ")
     return message(text, [context(f"{ICON[event.state]} {escape(text)}")])
 

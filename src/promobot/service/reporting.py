@@ -1,8 +1,9 @@
 """Reporting to chat: one message per operation, posted on its first change and updated in place after.
 
-Later changes also add a reply in the message's thread. The channel and message id are stored with the
-operation, so a restarted server keeps updating the same message. Chat calls run on one background
-thread fed by a queue, so neither the operation worker nor Slack's ack ever waits on Slack.
+Every state change of the operation (the first one too) gets its own line in the message's thread, in order.
+The channel and message id are stored with the operation, so a restarted server keeps updating the same
+message. Chat calls run on one background thread fed by a queue, so neither the operation worker nor Slack's
+ack ever waits on Slack.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import queue
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
@@ -52,24 +53,50 @@ class Notifiers:
             notifier.deployment_changed(deployment)
 
 
-def report(store: ports.Store, chat: ports.Chat, pipeline: Pipeline, channels: Channels, change: Operation) -> None:
-    """Post the operation's message, or update it and reply in its thread with this change."""
+def report(
+    store: ports.Store,
+    chat: ports.Chat,
+    pipeline: Pipeline,
+    channels: Channels,
+    change: Operation,
+    threaded: dict[int, int] | None = None,
+) -> None:
+    """Post the operation's message (or update it in place), then add a thread line for every state change
+    not yet in its thread, oldest first.
+
+    `threaded` counts, per operation, the changes already in the thread; the reporter keeps it. After a
+    restart it is empty, and only the changes made since `change` are added (those before are in the thread).
+    """
     if change.id is None:
         return
+    threaded = {} if threaded is None else threaded
     with store.unit_of_work() as uow:
         current = uow.operations.get(change.id)
+        events = uow.operations.events(change.id)
     if current is None:
         return
+    message = operations.operation(current, pipeline)
     if not current.chat_ts:
-        posted = chat.post(channels.of(current.app, current.env), operations.operation(current, pipeline))
+        posted = chat.post(channels.of(current.app, current.env), message)
         with store.unit_of_work() as uow:
             uow.operations.set_chat_message(change.id, posted.channel, posted.ts)
             uow.commit()
-        return
-    chat.update(current.chat_channel, current.chat_ts, operations.operation(current, pipeline))
-    at = change.updated_at or datetime.now(UTC)
-    event = OperationEvent(change.id, change.state, change.step, change.message, at)
-    chat.reply(current.chat_channel, current.chat_ts, operations.step(event))
+        channel, ts, done = posted.channel, posted.ts, 0
+    else:
+        chat.update(current.chat_channel, current.chat_ts, message)
+        channel, ts = current.chat_channel, current.chat_ts
+        done = threaded.get(change.id, _before(events, change.updated_at))
+    threaded[change.id] = done
+    for event in events[done:]:
+        chat.reply(channel, ts, operations.step(event))
+        threaded[change.id] += 1
+    if change.state.finished:  # its last change: nothing more will come to the thread
+        threaded.pop(change.id, None)
+
+
+def _before(events: Sequence[OperationEvent], at: datetime | None) -> int:
+    """How many changes came before `at` (a server that just started has not reported them itself)."""
+    return len(events) - 1 if at is None else sum(1 for e in events if e.at < at)
 
 
 class ChatReporter:
@@ -79,6 +106,7 @@ class ChatReporter:
         self, store: ports.Store, chat: ports.Chat, pipeline: Pipeline, channels: Channels, *, size: int = 1000
     ) -> None:
         self._args = (store, chat, pipeline, channels)
+        self._threaded: dict[int, int] = {}  # per operation, the changes in its thread (this thread only)
         self._queue: queue.Queue[Operation | None] = queue.Queue(maxsize=size)
         self._thread = threading.Thread(target=self._run, name="chat-reporter", daemon=True)
 
@@ -109,7 +137,7 @@ class ChatReporter:
             try:
                 if change is None:
                     return
-                report(*self._args, change)
+                report(*self._args, change, self._threaded)
             except errors.PromobotError as exc:
                 log.warning("chat report failed", operation=change.id if change else None, error=str(exc))
             except Exception:

@@ -100,10 +100,26 @@ def test_a_retried_mention_starts_one_operation(
     w.developed(ctx)
     for retry in (0, 1):
         assert server.mention("U0DEV", "<@UBOT> promote web@development", "Ev0001", retry).status_code == 200
-    replies = slack.wait_for(lambda: len(slack.of("chat.postEphemeral")) >= 2 and slack.of("chat.postEphemeral"))
+    replies = slack.wait_for(lambda: len(slack.of("chat.postEphemeral")) >= 3 and slack.of("chat.postEphemeral"))
     texts = sorted(r["text"] for r in replies)
-    assert texts[0].startswith("That click was already handled") and texts[1].startswith("operation #2 started")
+    assert len(texts) == 3 and texts[0].startswith("That click was already handled")
+    assert texts[1] == "Working on it…" and texts[2].startswith("operation #2 started")  # said once, not per retry
     assert [op.kind for op in queries.recent(ctx)] == ["promote", "deploy"]
+
+
+def test_a_mention_says_working_on_it_to_the_caller_at_once_then_answers(
+    server: SlackServer, slack: FakeSlack, world: tuple[Context, World]
+) -> None:
+    ctx, w = world
+    w.developed(ctx)
+    w.repos["web"].refresh = lambda: time.sleep(1.0)  # type: ignore[method-assign]
+    started = time.monotonic()
+    assert server.mention("U0DEV", "<@UBOT> diff development qa", "Ev0002").status_code == 200
+    [working] = slack.wait_for(lambda: slack.of("chat.postEphemeral"))
+    assert time.monotonic() - started < 1.0 and working["text"] == "Working on it…"
+    assert (working["user"], working["channel"]) == ("U0DEV", "C0DEPLOYS")
+    replies = slack.wait_for(lambda: len(slack.of("chat.postEphemeral")) >= 2 and slack.of("chat.postEphemeral"))
+    assert len(replies) == 2 and replies[0] == working and "next: /promote web:dev-" in replies[1]["text"]
 
 
 def test_promote_approve_deploy_is_one_message_updated_in_place(

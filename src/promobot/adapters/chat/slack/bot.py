@@ -1,7 +1,8 @@
 """The Bolt app: slash commands, button clicks and @-mentions, acknowledged at once and handled after.
 
 `handle_http` verifies the v0 signature (5-minute window) before anything else, then lets Bolt dispatch.
-Each listener acks first (Slack wants it within 3 s), tells the caller it is working on it, hands the words
+Each listener acks first (Slack wants it within 3 s), tells the caller it is working on it (a slash command's
+ack says it; a click or a mention gets an ephemeral message, not repeated for Slack's retries), hands the words
 to `ports.ChatCommands`, and sends the reply to the caller alone. The delivery key it passes is the same for
 a retried event (its `event_id`) and for a double click (user, message, button, value).
 """
@@ -92,7 +93,7 @@ class SlackBot:
         key = f"click:{user}:{message_ts}:{action.get('action_id', '')}:{value}"
         self._work(ports.ChatRequest(user, channel, value, key), reply)
 
-    def _mention(self, ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+    def _mention(self, ack: Ack, body: dict[str, Any], event: dict[str, Any], request: BoltRequest) -> None:
         ack()
         user, channel = str(event.get("user", "")), str(event.get("channel", ""))
         key = f"event:{body.get('event_id', '')}" if body.get("event_id") else ""
@@ -100,6 +101,8 @@ class SlackBot:
         def reply(message: ports.ChatMessage) -> None:
             self._chat.ephemeral(channel, user, message)
 
+        if not _retried(request):  # the first delivery told the caller already
+            self._quietly(reply, self._working)
         self._work(ports.ChatRequest(user, channel, str(event.get("text", "")), key), reply)
 
     def _work(self, request: ports.ChatRequest, reply: Reply) -> None:
@@ -115,3 +118,9 @@ class SlackBot:
             reply(message)
         except Exception as exc:  # Slack unreachable after retries: the server goes on
             log.warning("reply to Slack failed", error=str(exc))
+
+
+def _retried(request: BoltRequest) -> bool:
+    """Whether Slack delivers this event again (HTTP's X-Slack-Retry-Num, Socket Mode's retry_attempt)."""
+    found = request.headers.get("x-slack-retry-num") or ["0"]
+    return found[0] not in ("", "0")

@@ -6,7 +6,6 @@ Nothing connects on import; `build()` is called by `promobot serve` and by the t
 from __future__ import annotations
 
 import hmac
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,10 +32,12 @@ from promobot.adapters.git.gitops_repo import GitOpsGitRepo
 from promobot.adapters.intake_client import IntakeClient
 from promobot.adapters.registry.distribution import DistributionRegistry
 from promobot.adapters.registry.oci_layout import OciLayoutRegistry
+from promobot.adapters.store.leases import SqlLease, SqlOperationLocks
 from promobot.adapters.store.sql import SqlStore
 from promobot.domain import errors
 from promobot.domain.deployments import Pin
 from promobot.domain.people import User
+from promobot.duties import Duties
 from promobot.exclusive import ProcessLock
 from promobot.feed import Fanout, Feed
 from promobot.looping import Loop
@@ -45,6 +46,7 @@ from promobot.service import chatting, reporting, working
 from promobot.service.context import Context
 
 log = structlog.get_logger(__name__)
+BRANCH_POLL_SECONDS = 10.0  # the duty holder asks for builds of branch heads whose push webhook went astray
 
 
 class Component(Protocol):
@@ -77,6 +79,7 @@ class Application:
     process_lock: ProcessLock | None = None
     feed: Feed = field(default_factory=Feed)  # live changes for the web's event stream
     readers: dict[str, ports.WebhookReader] = field(default_factory=dict)  # /webhooks/<name> of integrations
+    duties: Duties | None = None  # builder, runtime and pollers: run by the one replica holding the lease
 
     def claim(self) -> None:
         """Refuse to serve a SQLite database another process already serves (raises ConfigError)."""
@@ -170,38 +173,42 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         app.process_lock = ProcessLock(Path(database_url.removeprefix("sqlite:///") + ".serve.lock"))
     if background:
         backoff = working.Backoff(rest=1.0, approval_rest=10.0)
-        worker = Loop("operation-worker", lambda: working.tick(ctx, backoff), interval=0.5)
+        locks = SqlOperationLocks(store.engine)
+        worker = Loop("operation-worker", lambda: working.tick(ctx, backoff, locks), interval=0.5)
 
         def wake() -> None:
             backoff.wake()
             worker.wake()
 
         ctx.wake_worker = wake
-        scan = _StartupScan(ctx)
-        app.components = [c for c in (builder, runtime, worker, scan) if c is not None]
+
+        def duties() -> list[Component]:
+            poller = Loop("branch-poller", lambda: _scan_branches(ctx), interval=BRANCH_POLL_SECONDS)
+            return [c for c in (builder, runtime, poller) if c is not None]
+
+        app.duties = Duties(SqlLease(store.engine), duties)
+        app.components = [app.duties, worker]
+        if builder is not None:
+            ctx.builder = _HeldBuilder(builder, app.duties)
     if s.slack is not None:
         wire_slack(app, s.slack, loaded.base, {u.slack_id: u.name for u in s.users if u.slack_id})
     return app
 
 
-class _StartupScan:
-    """Catch up once when the server starts: pushes made while it was down still get built."""
+class _HeldBuilder:
+    """The builder as the service sees it: builds are queued only on the replica that runs the builder.
 
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
-        self._thread = threading.Thread(target=self._run, name="startup-scan", daemon=True)
+    Elsewhere a request is left to that replica's branch poller, which finds the branch head unbuilt.
+    """
 
-    def _run(self) -> None:
-        try:
-            _scan_branches(self._ctx)
-        except Exception:
-            log.exception("start-up scan of environment branches failed")
+    def __init__(self, builder: LocalBuilder, duties: Duties) -> None:
+        self._builder, self._duties = builder, duties
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._thread.join(timeout=10)
+    def submit(self, *, app: str, branch: str, revision: str) -> None:
+        if self._duties.active:
+            self._builder.submit(app=app, branch=branch, revision=revision)
+        else:
+            log.info("build left to the replica running the builder", app=app, branch=branch, revision=revision)
 
 
 def wire_slack(app: Application, slack: config.SlackSettings, base: Path, chat_users: Mapping[str, str]) -> None:
@@ -225,7 +232,11 @@ def wire_slack(app: Application, slack: config.SlackSettings, base: Path, chat_u
 
 
 def _scan_branches(ctx: Context) -> None:
-    """Ask for a build of every environment branch head: the builder skips what it already built."""
+    """Ask for a build of every environment branch head: the builder skips what it already built.
+
+    Run when this replica takes the duties and every BRANCH_POLL_SECONDS after: pushes made while no
+    replica ran the builder, or whose webhook reached a replica that does not, still get built.
+    """
     if ctx.builder is None:
         return
     for app, repo in ctx.repos.items():

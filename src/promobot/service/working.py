@@ -1,8 +1,16 @@
-"""The operation worker's loop body: claim queued operations, advance running ones, poll waiting approvals."""
+"""The operation worker's loop body: claim queued operations, advance running ones, poll waiting approvals.
+
+With several replicas every worker sees every active operation; `OperationLocks` makes each drive only
+the operations it holds a lock on (an advisory lock per operation on PostgreSQL), so no two replicas
+ever take a step of the same operation at once.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
 
 import structlog
 
@@ -49,8 +57,23 @@ class Backoff:
         self._until.pop(operation_id, None)
 
 
-def tick(ctx: Context, backoff: Backoff) -> int:
-    """One pass; returns how many steps were taken."""
+class OperationLocks(Protocol):
+    """Who drives which operation across replicas (`adapters/store/leases.py` on PostgreSQL)."""
+
+    def hold(self, operation_id: int) -> AbstractContextManager[bool]:
+        """Yields True when this process may drive the operation for the block, False when another does."""
+
+
+class InProcess:
+    """The single-process default: every operation is this process's to drive."""
+
+    @contextmanager
+    def hold(self, operation_id: int) -> Iterator[bool]:
+        yield True
+
+
+def tick(ctx: Context, backoff: Backoff, locks: OperationLocks | None = None) -> int:
+    """One pass; returns how many steps were taken. Operations another replica holds are left to it."""
     with ctx.store.unit_of_work() as uow:
         claimed = 0
         while uow.operations.claim_next() is not None:
@@ -59,7 +82,15 @@ def tick(ctx: Context, backoff: Backoff) -> int:
         active = uow.operations.active()
     if claimed:
         ctx.checkpoint("operation.claimed")
-    return sum(_drive(ctx, op, backoff) for op in active if op.id is not None and backoff.ready(op.id))
+    held = locks or InProcess()
+    steps = 0
+    for op in active:
+        if op.id is None or not backoff.ready(op.id):
+            continue
+        with held.hold(op.id) as mine:
+            if mine:
+                steps += _drive(ctx, op, backoff)
+    return steps
 
 
 def _drive(ctx: Context, operation: Operation, backoff: Backoff) -> int:

@@ -55,6 +55,7 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "git": git,
         "kernel": platform.release(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # a shared machine shows here
     }
 
 

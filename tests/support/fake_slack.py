@@ -1,6 +1,7 @@
 """A fake Slack Web API on loopback: a real HTTP server the real slack_sdk client talks to.
 
-It records every `chat.*` call and every response_url post, answers `auth.test`, gives each posted message
+It records every `chat.*` call and every response_url post, answers `auth.test`, `chat.getPermalink` (GET)
+and `apps.connections.open` (with `socket_url`, a fake Socket Mode endpoint), gives each posted message
 a `ts`, and can be told to answer the next calls of a method with an HTTP status (429 with Retry-After) or
 a Slack error. `base_url` goes to WebClient; `response_url(n)` is a response URL pointing back here.
 """
@@ -23,6 +24,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.failures: dict[str, list[tuple[int, str]]] = {}  # method -> [(http status, slack error)]
+        self.socket_url = ""  # what apps.connections.open answers
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -68,6 +70,12 @@ class FakeSlack:
             return status, headers, {"ok": False, "error": error}
         if name == "auth.test":
             return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0TEAM"}
+        if name == "apps.connections.open":
+            return 200, {}, {"ok": True, "url": self.socket_url}
+        if name == "chat.getPermalink":
+            channel, ts = str(body.get("channel", "")), str(body.get("message_ts", ""))
+            link = f"https://promobot-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return 200, {}, {"ok": True, "channel": channel, "permalink": link}
         if name == "response_url":
             return 200, {}, {"ok": True}
         channel = CHANNELS.get(str(body.get("channel", "")), str(body.get("channel", "")))
@@ -78,13 +86,20 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                self._reply(path, {k: v[0] for k, v in parse_qs(query).items()})
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if "json" in (self.headers.get("Content-Type") or ""):
                     body = json.loads(raw or "{}")
                 else:
                     body = {k: v[0] for k, v in parse_qs(raw).items()}
-                status, headers, answer = fake._answer(self.path, body)
+                self._reply(self.path, body)
+
+            def _reply(self, path: str, body: dict[str, Any]) -> None:
+                status, headers, answer = fake._answer(path, body)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 for key, value in {"Content-Type": "application/json", **headers}.items():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from promobot.adapters.chat.slack.bot import SlackBot
@@ -18,6 +21,13 @@ class SocketModeRunner:
         self._handler.connect()  # type: ignore[no-untyped-call] # returns at once; the client runs on its own threads
 
     def stop(self) -> None:
-        if self._handler is not None:
-            self._handler.close()  # type: ignore[no-untyped-call]
-            self._handler = None
+        handler, self._handler = self._handler, None
+        if handler is None:
+            return
+        client = handler.client
+        client.auto_reconnect_enabled = False
+        sock = client.current_session.sock if client.current_session is not None else None
+        if sock is not None:  # wake the thread blocked reading (else closing waits out its 3 s read timeout)
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        handler.close()  # type: ignore[no-untyped-call]

@@ -89,6 +89,23 @@ class Client:
         result: list[dict[str, Any]] = self.call("GET", f"/api/diff/{src}/{dst}", params=params)
         return result
 
+    def lock(self, env: str, reason: str = "") -> dict[str, Any]:
+        result: dict[str, Any] = self.call("POST", f"/api/locks/{env}", json={"reason": reason})
+        return result
+
+    def unlock(self, env: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.call("DELETE", f"/api/locks/{env}")
+        return result
+
+    def locks(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call("GET", "/api/locks")
+        return result
+
+    def audit(self, limit: int = 50, actor: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, **({"actor": actor} if actor else {})}
+        result: list[dict[str, Any]] = self.call("GET", "/api/audit", params=params)
+        return result
+
     def wait(self, operation: int, timeout: float = 300.0, poll: float = 0.3) -> dict[str, Any]:
         """Poll until the operation ends or waits for approval."""
         deadline = time.monotonic() + timeout

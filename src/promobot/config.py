@@ -25,7 +25,7 @@ from pydantic import (
 
 from promobot.domain import errors, refnames
 from promobot.domain.artifacts import NAME
-from promobot.domain.pipeline import App, Approval, ApprovalRule, Environment, Pipeline
+from promobot.domain.pipeline import App, Approval, ApprovalRule, Environment, Pipeline, WhenLocked
 
 DEFAULT_PATH = "promobot.yaml"
 ENV_VAR = "PROMOBOT_CONFIG"
@@ -71,6 +71,8 @@ class EnvironmentSettings(Strict):
     auto_deploy: bool = False
     approval: ApprovalSettings = ApprovalSettings()
     promoters: list[Name] = Field(min_length=1)
+    lockers: list[Name] = []  # roles allowed to /lock and /unlock it; empty: its promoters
+    when_locked: WhenLocked = WhenLocked.REFUSE  # a promotion into it while locked: refused, or waits
 
 
 class AppSettings(Strict):
@@ -354,6 +356,8 @@ class Settings(Strict):
                     auto_deploy=e.auto_deploy,
                     approval=Approval(e.approval.rule, e.approval.approvals, frozenset(e.approval.approvers)),
                     promoters=frozenset(e.promoters),
+                    lockers=frozenset(e.lockers),
+                    when_locked=e.when_locked,
                 )
                 for e in self.environments
             ),

@@ -5,15 +5,17 @@ Every port is a Protocol. Fakes in the tests implement the same Protocols, so a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from promobot.domain.artifacts import Artifact
+from promobot.domain.audit import Entry
 from promobot.domain.deployments import Deployment, Health, Hold, Pin
 from promobot.domain.events import Event
+from promobot.domain.locks import Lock
 from promobot.domain.operations import Operation, OperationEvent
 
 
@@ -218,6 +220,9 @@ class Chat(Protocol):
     def ephemeral(self, channel: str, user: str, message: ChatMessage) -> None:
         """A message only `user` (a chat user id) sees."""
 
+    def permalink(self, channel: str, ts: str) -> str:
+        """A link people can open to the message `ts` and its thread ("" when the workspace gives none)."""
+
 
 @dataclass(frozen=True)
 class ChatRequest:
@@ -246,8 +251,12 @@ class Operations(Protocol):
     def save(self, operation: Operation) -> Operation:
         """Persist every field; when state, step or message changed, append an OperationEvent."""
 
-    def claim_next(self) -> Operation | None:
-        """The oldest queued operation whose (app, env) has no active one, moved to running; or None."""
+    def claim_next(self, *, held: Collection[str] = ()) -> Operation | None:
+        """The oldest queued operation whose (app, env) has no active one, moved to running; or None.
+
+        In the environments named in `held` (locked ones) queued operations other than rollbacks wait:
+        they are not claimed, and do not keep a rollback queued behind them from being claimed.
+        """
 
     def active(self) -> list[Operation]:
         """Running and awaiting-approval operations, oldest first."""
@@ -323,6 +332,31 @@ class Deliveries(Protocol):
         """Drop a delivery id whose event failed, so the sender's retry is handled."""
 
 
+class Locks(Protocol):
+    """Release freezes: at most one lock per environment."""
+
+    def get(self, env: str) -> Lock | None: ...
+
+    def all(self) -> list[Lock]:
+        """Every lock, by environment name."""
+
+    def add(self, lock: Lock) -> bool:
+        """Lock `lock.env`; False (and nothing changed) when it is locked already."""
+
+    def remove(self, env: str) -> Lock | None:
+        """Unlock `env`; the lock it had, or None when it had none."""
+
+
+class Audit(Protocol):
+    """The audit log. Append-only: there is no way to change or remove an entry."""
+
+    def append(self, entry: Entry) -> Entry:
+        """Store an entry; returns it with `id` and `at` set."""
+
+    def recent(self, *, actor: str | None = None, limit: int = 50, offset: int = 0) -> list[Entry]:
+        """Newest first, optionally of one actor, skipping the `offset` newest."""
+
+
 class UnitOfWork(Protocol):
     """One database transaction: rolled back on leaving unless `commit()` was called."""
 
@@ -332,6 +366,8 @@ class UnitOfWork(Protocol):
     holds: Holds
     approvals: Approvals
     deliveries: Deliveries
+    locks: Locks
+    audit: Audit
 
     def commit(self) -> None: ...
 

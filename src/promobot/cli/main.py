@@ -186,6 +186,51 @@ def history(
 
 
 @app.command()
+def lock(
+    env: Annotated[str, typer.Argument(help="Environment to lock.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why (shown to whoever is refused).")] = "",
+    config_path: ConfigOpt = None,
+    user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Release freeze: promotions into ENV wait or are refused until it is unlocked (rollbacks still go)."""
+    _call(config_path, user, lambda c: c.lock(env, reason), render.lock, as_json)
+
+
+@app.command()
+def unlock(
+    env: Annotated[str, typer.Argument(help="Environment to unlock.")],
+    config_path: ConfigOpt = None,
+    user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """End a release freeze; promotions waiting for it go on."""
+
+    def show(console: Console, found: Any) -> None:
+        console.print(f"{found['env']} is unlocked (it was locked by {found['by']})")
+
+    _call(config_path, user, lambda c: c.unlock(env), show, as_json)
+
+
+@app.command()
+def locks(config_path: ConfigOpt = None, user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Which environments are locked, by whom, since when and why."""
+    _call(config_path, user, lambda c: c.locks(), render.locks, as_json)
+
+
+@app.command()
+def audit(
+    limit: Annotated[int, typer.Option(help="How many entries, newest first.")] = 50,
+    actor: Annotated[str | None, typer.Option(help="Only this actor's entries.")] = None,
+    config_path: ConfigOpt = None,
+    user: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit log: commands (accepted and refused), approvals, webhooks and operation changes."""
+    _call(config_path, user, lambda c: c.audit(limit, actor), render.audit, as_json)
+
+
+@app.command()
 def chat(config_path: ConfigOpt = None, user: AsOpt = None) -> None:
     """Console chat against a running server: type `/promote web:dev-1a2b3c4 qa`, `/list`, `help`."""
     from promobot.cli import chatting

@@ -105,3 +105,32 @@ def diff(console: Console, result: dict[str, Any]) -> None:
     if result["files"]:
         console.print(f"  {len(result['files'])} file(s) changed: {', '.join(result['files'][:20])}")
     console.print(f"  next: {result['instruction']}")
+
+
+def lock(console: Console, found: dict[str, Any]) -> None:
+    reason = f" ({found['reason']})" if found.get("reason") else ""
+    console.print(f"[red]{found['env']}[/] is locked by {found['by']} since {found['at'][:16]}{reason}")
+
+
+def locks(console: Console, found: list[dict[str, Any]]) -> None:
+    for one in found:
+        lock(console, one)
+    if not found:
+        console.print("no environment is locked")
+
+
+def audit(console: Console, entries: list[dict[str, Any]]) -> None:
+    table = Table("#", "at", "actor", "action", "subject", "outcome", "detail")
+    for entry in entries:
+        outcome = entry["outcome"]
+        shown = f"[red]{outcome}[/]" if outcome in ("refused", "failed") else styled(outcome)
+        table.add_row(
+            str(entry["id"]),
+            entry["at"][:19],
+            entry["actor"],
+            entry["action"],
+            entry["subject"],
+            shown,
+            entry["detail"],
+        )
+    console.print(table)

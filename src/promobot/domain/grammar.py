@@ -1,7 +1,8 @@
 """The chat grammar: one parser for Slack, the console chat and the dashboard's command box.
 
 Accepted forms: `/promote <artifact> [env]`, `/rollback <artifact|app> [env]`, `/list`,
-`/diff <src_env> <dst_env> [app]`, `/promobot help|approve N|status N|history APP ENV|<any of those>`,
+`/diff <src_env> <dst_env> [app]`, `/lock <env> [reason]`, `/unlock <env>`, `/locks`,
+`/promobot help|approve N|status N|history APP ENV|<any of those>`,
 the same words without a slash, and the same words after an @-mention (`<@U123> promote ...`).
 `parse` returns one imperative command value or raises InvalidCommand whose hint is the usage.
 """
@@ -65,7 +66,23 @@ class Help:
     topic: str | None = None
 
 
-Command = Promote | Rollback | List | Diff | Approve | Status | History | Help
+@dataclass(frozen=True)
+class Lock:
+    env: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Unlock:
+    env: str
+
+
+@dataclass(frozen=True)
+class Locks:
+    pass
+
+
+Command = Promote | Rollback | List | Diff | Approve | Status | History | Help | Lock | Unlock | Locks
 
 USAGE: dict[str, str] = {
     "promote": "/promote ARTIFACT [ENV]  (ARTIFACT: web:dev-1a2b3c4, dev-1a2b3c4, a SHA prefix or web@qa)",
@@ -75,6 +92,9 @@ USAGE: dict[str, str] = {
     "approve": "/promobot approve OPERATION  (someone else's promotion waiting for approval)",
     "status": "/promobot status OPERATION",
     "history": "/promobot history APP ENV",
+    "lock": "/lock ENV [REASON]  (release freeze: no promotions into ENV until unlocked)",
+    "unlock": "/unlock ENV",
+    "locks": "/locks  (which environments are locked, by whom, since when and why)",
     "help": "/promobot help [COMMAND]",
 }
 
@@ -190,6 +210,22 @@ def _help(args: list[str]) -> Command:
     return Help(topic if topic in USAGE else None)
 
 
+def _lock(args: list[str]) -> Command:
+    if not args:
+        raise errors.InvalidCommand("lock takes an environment, then an optional reason", f"usage: {USAGE['lock']}")
+    return Lock(_env(args[0]), " ".join(args[1:]))
+
+
+def _unlock(args: list[str]) -> Command:
+    _count("unlock", args, 1, 1)
+    return Unlock(_env(args[0]))
+
+
+def _locks(args: list[str]) -> Command:
+    _count("locks", args, 0, 0)
+    return Locks()
+
+
 _PARSERS = {
     "promote": _promote,
     "rollback": _rollback,
@@ -199,4 +235,7 @@ _PARSERS = {
     "status": _status,
     "history": _history,
     "help": _help,
+    "lock": _lock,
+    "unlock": _unlock,
+    "locks": _locks,
 }

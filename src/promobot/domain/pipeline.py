@@ -8,6 +8,13 @@ from enum import StrEnum
 from promobot.domain import errors
 
 
+class WhenLocked(StrEnum):
+    """What a promotion into a locked environment meets: it waits until unlocked, or it is refused."""
+
+    WAIT = "wait"
+    REFUSE = "refuse"
+
+
 class ApprovalRule(StrEnum):
     NONE = "none"
     PULL_REQUEST = "pull_request"
@@ -32,6 +39,12 @@ class Environment:
     auto_deploy: bool = False
     approval: Approval = field(default_factory=Approval)
     promoters: frozenset[str] = frozenset()  # roles allowed to promote or roll back into it
+    lockers: frozenset[str] = frozenset()  # roles allowed to lock and unlock it (empty: its promoters)
+    when_locked: WhenLocked = WhenLocked.REFUSE
+
+    @property
+    def lock_roles(self) -> frozenset[str]:
+        return self.lockers or self.promoters
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from promobot import ports
 from promobot.domain import errors, grammar
 from promobot.domain.operations import Operation
 from promobot.domain.people import User
-from promobot.messages import board, diffs, operations, replies
-from promobot.service import queries, requests
+from promobot.messages import board, diffs, freezes, operations, replies
+from promobot.service import freezing, queries, requests
 from promobot.service.context import Context
 
 log = structlog.get_logger(__name__)
@@ -64,6 +64,12 @@ def _run(ctx: Context, user: User, command: grammar.Command, channel_of: Callabl
             return Answer(replies.history(app, env, found, ctx.clock.now()))
         case grammar.Help(topic):
             return Answer(replies.help_text(topic))
+        case grammar.Lock(env, reason):
+            return Answer(freezes.locked(freezing.lock(ctx, user, env, reason)))
+        case grammar.Unlock(env):
+            return Answer(freezes.unlocked(freezing.unlock(ctx, user, env), user.name))
+        case grammar.Locks():
+            return Answer(freezes.locks(freezing.current(ctx)))
     raise errors.InvalidCommand("unknown command", grammar.usage())  # pragma: no cover
 
 

@@ -10,6 +10,7 @@ from promobot import ports
 from promobot.domain import errors
 from promobot.domain.people import User
 from promobot.domain.pipeline import Pipeline
+from promobot.service import recording
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Context:
     checkpoint: Callable[[str], None] = _pass  # named fault points for crash tests (promobot.faults)
     forge_logins: Mapping[str, str] = field(default_factory=dict)  # forge login -> promobot user name
     merge_by_hand: bool = False  # the forge's pull requests are merged by a person, not by promobot
+
+    def __post_init__(self) -> None:
+        self.store = recording.recording(self.store)  # operation changes audited, locks respected
 
     def repo(self, app: str) -> ports.AppRepo:
         self.pipeline.app(app)  # raises UnknownApp with the valid names

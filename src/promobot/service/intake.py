@@ -1,6 +1,8 @@
 """Events from the world: pushes, builds, deployment results and pull request changes, as webhooks deliver them.
 
-Each handler is safe to call twice with the same event (deliveries are retried).
+Each handler is safe to call twice with the same event (deliveries are retried), and returns what the event
+became, in a few words for the audit log. An auto-deploy into a locked environment waits for the unlock
+(`when_locked: wait`) or is skipped (`refuse`; the next push after the unlock deploys).
 """
 
 from __future__ import annotations
@@ -8,29 +10,29 @@ from __future__ import annotations
 import structlog
 
 from promobot import ports
-from promobot.domain import errors
+from promobot.domain import errors, locks
 from promobot.domain.artifacts import Artifact
 from promobot.domain.deployments import Health
 from promobot.domain.events import ArtifactBuilt, BranchPushed, DeploymentReported, Event, PullRequestChanged
 from promobot.domain.operations import Kind, Operation, State, Step
+from promobot.domain.pipeline import WhenLocked
 from promobot.service import advancing, approving
 from promobot.service.context import Context
 
 log = structlog.get_logger(__name__)
 
 
-def handle(ctx: Context, event: Event) -> None:
+def handle(ctx: Context, event: Event) -> str:
     if isinstance(event, BranchPushed):
-        pushed(ctx, event)
-    elif isinstance(event, ArtifactBuilt):
-        built(ctx, event)
-    elif isinstance(event, PullRequestChanged):
-        pull_request_changed(ctx, event)
-    else:
-        reported(ctx, event)
+        return pushed(ctx, event)
+    if isinstance(event, ArtifactBuilt):
+        return built(ctx, event)
+    if isinstance(event, PullRequestChanged):
+        return pull_request_changed(ctx, event)
+    return reported(ctx, event)
 
 
-def pull_request_changed(ctx: Context, event: PullRequestChanged) -> None:
+def pull_request_changed(ctx: Context, event: PullRequestChanged) -> str:
     """A review, merge or push on a pull request: settle the promotion waiting on it now, not at the next poll."""
     ctx.pipeline.app(event.app)
     with ctx.store.unit_of_work() as uow:
@@ -39,17 +41,21 @@ def pull_request_changed(ctx: Context, event: PullRequestChanged) -> None:
         if operation.state is State.AWAITING_APPROVAL and operation.id is not None:
             approving.settle(ctx, operation.id)
     ctx.wake_worker()  # a person's merge lets an approved promotion waiting for it go on
+    ids = ", ".join(str(op.id) for op in waiting)
+    settled = f"settled operation {ids}" if ids else "nothing waits on it"
+    return f"pull request #{event.number} of {event.app}: {settled}"
 
 
-def pushed(ctx: Context, event: BranchPushed) -> None:
+def pushed(ctx: Context, event: BranchPushed) -> str:
     ctx.pipeline.app(event.app)
     env = ctx.pipeline.env_by_branch(event.branch)
     if env is None or ctx.builder is None or set(event.after) == {"0"}:
-        return
+        return f"push to {event.app} {event.branch}: nothing to build"
     ctx.builder.submit(app=event.app, branch=event.branch, revision=event.after)
+    return f"push to {event.app} {event.branch}: build of {event.after[:7]} submitted"
 
 
-def built(ctx: Context, event: ArtifactBuilt) -> None:
+def built(ctx: Context, event: ArtifactBuilt) -> str:
     ctx.pipeline.app(event.app)
     env = ctx.pipeline.env_by_prefix(event.tag.rsplit("-", 1)[0])
     with ctx.store.unit_of_work() as uow:
@@ -57,16 +63,25 @@ def built(ctx: Context, event: ArtifactBuilt) -> None:
             Artifact(event.app, event.tag, event.digest, event.source_revision, event.revision)
         )
         operation = None
-        if env is not None and env.auto_deploy:
-            operation = _auto_deploy(ctx, uow, artifact, env.name)
+        became = f"artifact {artifact.ref} recorded"
+        lock = uow.locks.get(env.name) if env is not None and env.auto_deploy else None
+        if env is not None and lock is not None and env.when_locked is WhenLocked.REFUSE:
+            log.info("auto-deploy skipped: the environment is locked", env=env.name, artifact=artifact.ref)
+            became += f"; auto-deploy skipped: {locks.describe(lock)}"
+        elif env is not None and env.auto_deploy:
+            operation = _auto_deploy(ctx, uow, artifact, env.name, lock)
         uow.commit()
     log.info("artifact recorded", artifact=artifact.ref, digest=artifact.digest[:19])
     if operation is not None:
         ctx.notifier.operation_changed(operation)
+        became += f"; auto-deploy operation {operation.id} {operation.state}"
     ctx.wake_worker()
+    return became
 
 
-def _auto_deploy(ctx: Context, uow: ports.UnitOfWork, artifact: Artifact, env: str) -> Operation | None:
+def _auto_deploy(
+    ctx: Context, uow: ports.UnitOfWork, artifact: Artifact, env: str, lock: locks.Lock | None = None
+) -> Operation | None:
     if uow.holds.get(artifact.app, env) is not None:
         log.info("auto-deploy held by a rollback", app=artifact.app, env=env, artifact=artifact.ref)
         return None
@@ -93,7 +108,7 @@ def _auto_deploy(ctx: Context, uow: ports.UnitOfWork, artifact: Artifact, env: s
             source_revision=artifact.source_revision,
             target_tag=artifact.tag,
             step=Step.AWAITING_ARTIFACT,
-            message=f"auto-deploying {artifact.ref} to {env}",
+            message=locks.waiting_message(lock) if lock else f"auto-deploying {artifact.ref} to {env}",
         )
     )
 
@@ -110,18 +125,18 @@ def _author(ctx: Context, app: str, revision: str) -> str:
     return ""
 
 
-def reported(ctx: Context, event: DeploymentReported) -> None:
+def reported(ctx: Context, event: DeploymentReported) -> str:
     ctx.pipeline.app(event.app)
     ctx.pipeline.env(event.env)
     with ctx.store.unit_of_work() as uow:
         current = uow.deployments.current(event.app, event.env)
         if current is None or current.digest != event.digest:
             log.info("deployment report for an image promobot did not pin", env=event.env, app=event.app)
-            return
+            return f"{event.app} in {event.env} {event.state}: not an image promobot pinned; ignored"
         if current.state is event.state and (current.url == event.url or not event.url):
-            return
+            return f"deployment {current.id} of {current.artifact} in {event.env}: still {event.state}"
         if event.state is Health.PROGRESSING and current.state.finished:
-            return
+            return f"deployment {current.id} of {current.artifact} in {event.env}: already {current.state}"
         current.state = event.state
         current.url = event.url or current.url
         current.message = event.message
@@ -135,3 +150,4 @@ def reported(ctx: Context, event: DeploymentReported) -> None:
     if finished and operation is not None and operation.step is Step.DEPLOYING:
         advancing.finish(ctx, operation, current)
     ctx.wake_worker()
+    return f"deployment {current.id} of {current.artifact} in {event.env}: {event.state}"

@@ -1,22 +1,24 @@
 """Commands people give: promote, rollback, approve, cancel. Each is checked in full, then queued.
 
-A refused command changes nothing. An accepted one becomes a durable operation the worker advances.
+A refused command changes nothing. An accepted one becomes a durable operation the worker advances. Each
+call, accepted or refused, is recorded in the audit log (`auditing.command`).
 """
 
 from __future__ import annotations
 
-from promobot.domain import errors, gates
+from promobot.domain import audit, errors, gates, locks
 from promobot.domain.artifacts import Artifact, artifact_tag, parse_ref
 from promobot.domain.deployments import Deployment, Health
 from promobot.domain.operations import Kind, Operation, State
 from promobot.domain.people import User
 from promobot.domain.pipeline import Environment
-from promobot.service import approving, resolving
+from promobot.service import approving, auditing, resolving
 from promobot.service.context import Context
 
 HISTORY_SCAN = 200
 
 
+@auditing.command("promote")
 def promote(ctx: Context, user: User, reference: str, env: str | None = None) -> Operation:
     ref = parse_ref(reference)
     with ctx.store.unit_of_work() as uow:
@@ -31,6 +33,7 @@ def promote(ctx: Context, user: User, reference: str, env: str | None = None) ->
             )
         gates.not_already_there(artifact, target, uow.deployments.current(artifact.app, target.name))
         gates.not_in_flight(artifact, target, _pending(uow.operations.blocking(artifact.app, target.name)))
+        waiting = locks.entering(target, uow.locks.get(target.name))
         operation = uow.operations.add(
             Operation(
                 kind=Kind.PROMOTE,
@@ -40,7 +43,7 @@ def promote(ctx: Context, user: User, reference: str, env: str | None = None) ->
                 requested_by=user.name,
                 source_revision=artifact.source_revision,
                 target_tag=artifact_tag(target.tag_prefix, artifact.source_revision),
-                message=f"{user.name} asked to promote {artifact.ref} to {target.name}",
+                message=waiting or f"{user.name} asked to promote {artifact.ref} to {target.name}",
             )
         )
         uow.commit()
@@ -49,6 +52,7 @@ def promote(ctx: Context, user: User, reference: str, env: str | None = None) ->
     return operation
 
 
+@auditing.command("rollback")
 def rollback(ctx: Context, user: User, reference: str, env: str | None = None) -> Operation:
     ref = parse_ref(reference, allow_bare_app=True)
     with ctx.store.unit_of_work() as uow:
@@ -70,7 +74,8 @@ def rollback(ctx: Context, user: User, reference: str, env: str | None = None) -
         if current is None:
             raise errors.NothingToDo(f"{target.name} runs nothing for {app}; there is nothing to roll back")
         previous = _previous(ctx, uow.deployments.history(app, target.name, limit=HISTORY_SCAN), current)
-        if uow.operations.blocking(app, target.name):
+        held = uow.locks.get(target.name) is not None  # promotions waiting on the lock do not block a rollback
+        if [op for op in uow.operations.blocking(app, target.name) if not (held and _waits_for_lock(op))]:
             raise errors.GateNotMet(
                 f"an operation on {app} in {target.name} is still in flight",
                 "wait for it, or cancel it with `promobot cancel OPERATION`",
@@ -94,6 +99,7 @@ def rollback(ctx: Context, user: User, reference: str, env: str | None = None) -
     return operation
 
 
+@auditing.command("approve", audit.APPROVAL)
 def approve(ctx: Context, user: User, operation_id: int) -> Operation:
     with ctx.store.unit_of_work() as uow:
         operation = _get(uow.operations.get(operation_id), operation_id)
@@ -109,6 +115,7 @@ def approve(ctx: Context, user: User, operation_id: int) -> Operation:
         return _get(uow.operations.get(operation_id), operation_id)
 
 
+@auditing.command("cancel")
 def cancel(ctx: Context, user: User, operation_id: int) -> Operation:
     with ctx.store.unit_of_work() as uow:
         operation = _get(uow.operations.get(operation_id), operation_id)
@@ -138,6 +145,10 @@ def _source_env(ctx: Context, artifact: Artifact) -> Environment:
             f"promote artifacts tagged {', '.join(e.tag_prefix + '-…' for e in ctx.pipeline.environments)}",
         )
     return env
+
+
+def _waits_for_lock(operation: Operation) -> bool:
+    return operation.state is State.QUEUED and operation.kind is not Kind.ROLLBACK
 
 
 def _pending(operations: list[Operation]) -> list[Operation]:

@@ -7,14 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from promobot.domain.operations import State
-from promobot.service import queries, requests
+from promobot.service import auditing, freezing, queries, requests
 from promobot.web import stream
 from promobot.web.auth import App, Caller
 from promobot.web.paging import NEXT_LINK, link_next
 from promobot.web.schemas import (
+    AuditOut,
     DeploymentOut,
     DiffOut,
     EventOut,
+    LockOut,
+    LockRequest,
     OperationOut,
     OperationStatus,
     PromoteRequest,
@@ -25,6 +28,7 @@ from promobot.web.schemas import (
 router = APIRouter(prefix="/api")
 router.include_router(stream.router)
 MAX_OFFSET = 100_000
+EnvName = Annotated[str, Path(max_length=64, description="the environment's name")]
 OperationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the operation's number")]
 
 
@@ -101,3 +105,37 @@ def history(
 def diff(src: str, dst: str, user: Caller, app: App, app_name: str | None = Query(None, alias="app")) -> list[DiffOut]:
     """Commits and files between two environments, and the command that brings `dst` up to `src`."""
     return [DiffOut.of(d) for d in queries.diff(app.ctx, src, dst, app_name)]
+
+
+@router.get("/locks")
+def locks(user: Caller, app: App) -> list[LockOut]:
+    """Locked environments (release freezes), in pipeline order."""
+    return [LockOut.of(lock) for lock in freezing.current(app.ctx)]
+
+
+@router.post("/locks/{env}", status_code=201)
+def lock(env: EnvName, user: Caller, app: App, body: LockRequest | None = None) -> LockOut:
+    """Lock an environment: promotions into it wait or are refused (per its `when_locked`) until unlocked."""
+    return LockOut.of(freezing.lock(app.ctx, user, env, body.reason if body else ""))
+
+
+@router.delete("/locks/{env}")
+def unlock(env: EnvName, user: Caller, app: App) -> LockOut:
+    """Unlock an environment; returns the lock it had."""
+    return LockOut.of(freezing.unlock(app.ctx, user, env))
+
+
+@router.get("/audit", responses={200: NEXT_LINK})
+def audit(
+    request: Request,
+    response: Response,
+    user: Caller,
+    app: App,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    actor: str | None = Query(None, max_length=255),
+) -> list[AuditOut]:
+    """The audit log newest first, optionally of one actor; the `Link` header has the next page."""
+    found, more = auditing.entries(app.ctx, actor=actor, limit=limit, offset=offset)
+    link_next(request, response, more=more, offset=offset + limit)
+    return [AuditOut.of(entry) for entry in found]

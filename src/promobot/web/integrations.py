@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from promobot import ports
 from promobot.bootstrap import Application
 from promobot.domain import errors
-from promobot.service import intake
+from promobot.service import delivering
 from promobot.web.auth import App
 
 router = APIRouter(prefix="/webhooks")
@@ -76,18 +76,6 @@ def take(app: Application, source: str, reader: ports.WebhookReader, headers: di
     inbound = reader.read(headers, body)  # NotAuthenticated / InvalidReference before anything is done
     if not inbound.events:
         return Taken(accepted=False)
-    delivery = inbound.delivery[:200]
-    with app.ctx.store.unit_of_work() as uow:
-        first = uow.deliveries.first_time(source, delivery)
-        uow.commit()
-    if not first:
+    if not delivering.deliver(app.ctx, source, inbound.delivery[:200], inbound.events):
         return Taken(accepted=True, duplicate=True)
-    try:
-        for event in inbound.events:
-            intake.handle(app.ctx, event)
-    except Exception:
-        with app.ctx.store.unit_of_work() as uow:  # let the sender's retry of this delivery through
-            uow.deliveries.forget(source, delivery)
-            uow.commit()
-        raise
     return Taken(accepted=True, events=len(inbound.events))

@@ -19,7 +19,7 @@ from promobot import ports
 from promobot.bootstrap import Application
 from promobot.domain import errors
 from promobot.domain.events import ArtifactBuilt
-from promobot.service import intake
+from promobot.service import delivering
 from promobot.web import registry_events
 from promobot.web.auth import App, webhook_caller
 
@@ -93,15 +93,11 @@ def take(app: Application, pushes: list[registry_events.Pushed]) -> Taken:
             taken.ignored += 1
             continue
         revision, source = built
-        with ctx.store.unit_of_work() as uow:
-            first = uow.deliveries.first_time("registry", push.event_id)
-            uow.commit()
-        if not first:
+        events = [ArtifactBuilt(name, push.tag, push.digest, revision, source) for name in names]
+        if not delivering.deliver(ctx, "registry", push.event_id, events):
             taken.duplicates += 1
             continue
-        for name in names:
-            intake.handle(ctx, ArtifactBuilt(name, push.tag, push.digest, revision, source))
-            taken.recorded.append(f"{name}:{push.tag}")
+        taken.recorded.extend(f"{name}:{push.tag}" for name in names)
     return taken
 
 

@@ -120,3 +120,25 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class LockRequest(BaseModel):
+    reason: str = Field(default="", max_length=500, examples=["release 4.2 freeze"])
+
+
+class LockOut(Out):
+    env: str
+    by: str
+    reason: str
+    at: datetime
+
+
+class AuditOut(Out):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    outcome: str
+    detail: str
+    operation_id: int | None

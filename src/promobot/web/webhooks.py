@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from promobot.domain.deployments import Health
 from promobot.domain.events import ArtifactBuilt, BranchPushed, DeploymentReported, Event
-from promobot.service import intake
+from promobot.service import delivering
 from promobot.web.auth import App, webhook_caller
 
 router = APIRouter(prefix="/webhooks", dependencies=[Depends(webhook_caller)])
@@ -54,20 +54,8 @@ class Reported(BaseModel):
 
 
 def _take(app: App, source: str, delivery: str | None, event: Event) -> Accepted:
-    if delivery:
-        with app.ctx.store.unit_of_work() as uow:
-            first = uow.deliveries.first_time(source, delivery)
-            uow.commit()
-        if not first:
-            return Accepted(accepted=True, duplicate=True)
-    try:
-        intake.handle(app.ctx, event)
-    except Exception:
-        if delivery:  # let the sender's retry of this delivery through
-            with app.ctx.store.unit_of_work() as uow:
-                uow.deliveries.forget(source, delivery)
-                uow.commit()
-        raise
+    if not delivering.deliver(app.ctx, source, delivery or "", [event]):
+        return Accepted(accepted=True, duplicate=True)
     return Accepted(accepted=True)
 
 

@@ -9,7 +9,7 @@ are serialised anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from promobot.adapters.store import operation_rows, writes
 from promobot.adapters.store.tables import approvals, operation_events, operations
 from promobot.domain import errors
-from promobot.domain.operations import Operation, OperationEvent, State
+from promobot.domain.operations import Kind, Operation, OperationEvent, State
 from promobot.ports import Clock
 
 ACTIVE = (str(State.RUNNING), str(State.AWAITING_APPROVAL))
@@ -66,9 +66,9 @@ class SqlOperations:
             self._record(operation.id, operation, now)
         return self._require(operation.id)
 
-    def claim_next(self) -> Operation | None:
+    def claim_next(self, *, held: Collection[str] = ()) -> Operation | None:
         passed_over: set[tuple[str, str]] = set()
-        while (row := self._session.execute(_next_queued(passed_over)).first()) is not None:
+        while (row := self._session.execute(_next_queued(passed_over, sorted(held))).first()) is not None:
             claimed = operation_rows.from_row(row, []).move(State.RUNNING)
             now = self._clock.now()
             try:
@@ -148,14 +148,18 @@ class SqlOperations:
         return found
 
 
-def _next_queued(passed_over: set[tuple[str, str]]) -> Select[Any]:
-    """The oldest queued operation that is the oldest of its (app, env) and has no active sibling."""
+def _next_queued(passed_over: set[tuple[str, str]], held: list[str]) -> Select[Any]:
+    """The oldest queued operation that is the oldest of its (app, env) and has no active sibling.
+
+    In `held` environments only rollbacks are candidates, and the operations waiting there stand aside.
+    """
     active = operations.alias("active")
     older = operations.alias("older")
     query = (
         select(operations)
         .where(
             operations.c.state == str(State.QUEUED),
+            *_claimable(operations, held),
             ~exists().where(
                 active.c.app == operations.c.app,
                 active.c.env == operations.c.env,
@@ -166,6 +170,7 @@ def _next_queued(passed_over: set[tuple[str, str]]) -> Select[Any]:
                 older.c.env == operations.c.env,
                 older.c.state == str(State.QUEUED),
                 older.c.id < operations.c.id,
+                *_claimable(older, held),
             ),
         )
         .order_by(operations.c.id)
@@ -176,6 +181,13 @@ def _next_queued(passed_over: set[tuple[str, str]]) -> Select[Any]:
         pairs = [and_(operations.c.app == app, operations.c.env == env) for app, env in passed_over]
         query = query.where(~or_(*pairs))
     return query
+
+
+def _claimable(table: Any, held: list[str]) -> tuple[Any, ...]:
+    """The condition for operations a lock does not hold back: anywhere not `held`, and rollbacks everywhere."""
+    if not held:
+        return ()
+    return (or_(table.c.env.not_in(held), table.c.kind == str(Kind.ROLLBACK)),)
 
 
 def _already_active(operation: Operation) -> errors.InvalidTransition:

@@ -167,3 +167,29 @@ deliveries = Table(
     UniqueConstraint("source", "delivery_id"),
     Index(None, "received_at"),
 )
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("env", String(NAME), primary_key=True),
+    Column("by", String(NAME), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+# Append-only: on PostgreSQL and SQLite a trigger (migration 0003) refuses UPDATE and DELETE of its rows.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(NAME), nullable=False),
+    Column("action", String(ENUM), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("outcome", String(NAME), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("operation_id", BigInteger().with_variant(Integer, "sqlite"), nullable=True),
+    Index(None, "actor", "id"),
+    Index(None, "operation_id"),
+    Index(None, "at"),
+)

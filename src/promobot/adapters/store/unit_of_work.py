@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 from promobot import ports
 from promobot.adapters.store.approvals import SqlApprovals
 from promobot.adapters.store.artifacts import SqlArtifacts
+from promobot.adapters.store.audit import SqlAudit
 from promobot.adapters.store.deliveries import SqlDeliveries
 from promobot.adapters.store.deployments import SqlDeployments
 from promobot.adapters.store.holds import SqlHolds
+from promobot.adapters.store.locks import SqlLocks
 from promobot.adapters.store.operations import SqlOperations
 from promobot.ports import Clock
 
@@ -32,6 +34,8 @@ class SqlUnitOfWork:
         self.approvals: ports.Approvals = SqlApprovals(session, clock)
         self._deliveries = SqlDeliveries(session, clock)
         self.deliveries: ports.Deliveries = self._deliveries
+        self.locks: ports.Locks = SqlLocks(session)
+        self.audit: ports.Audit = SqlAudit(session, clock)
 
     def commit(self) -> None:
         self._session.commit()

@@ -82,7 +82,7 @@ def test_two_replicas_migrating_at_once_both_succeed(database_url: str) -> None:
         for thread in threads:
             thread.join(timeout=60)
         assert failures == []
-        assert [store.revision() for store in stores] == ["0002", "0002"]
+        assert [store.revision() for store in stores] == ["0003", "0003"]
     finally:
         for store in stores:
             store.dispose()

@@ -76,6 +76,7 @@ class Application:
     webhook_token: str
     components: list[Component] = field(default_factory=list)
     slack: ChatEndpoint | None = None
+    chat: ports.Chat | None = None  # where operations are reported (Slack), for links to their threads
     process_lock: ProcessLock | None = None
     feed: Feed = field(default_factory=Feed)  # live changes for the web's event stream
     readers: dict[str, ports.WebhookReader] = field(default_factory=dict)  # /webhooks/<name> of integrations
@@ -226,6 +227,7 @@ def wire_slack(app: Application, slack: config.SlackSettings, base: Path, chat_u
         failed=replies.failed_internally(),
     )
     app.slack = bot
+    app.chat = chat
     app.components.append(reporter)
     if slack.app_token is not None:
         app.components.append(SocketModeRunner(bot, slack.app_token.read(base)))

@@ -99,6 +99,18 @@ def _before(events: Sequence[OperationEvent], at: datetime | None) -> int:
     return len(events) - 1 if at is None else sum(1 for e in events if e.at < at)
 
 
+def thread_link(chat: ports.Chat | None, operation: Operation) -> str:
+    """A link to the operation's chat message and thread; "" without chat, before it is posted, or when chat
+    cannot say (a page shows no link rather than fail)."""
+    if chat is None or not operation.chat_ts:
+        return ""
+    try:
+        return chat.permalink(operation.chat_channel, operation.chat_ts)
+    except errors.PromobotError as exc:
+        log.warning("chat permalink unavailable", operation=operation.id, error=str(exc))
+        return ""
+
+
 class ChatReporter:
     """A Notifier that queues operation changes and reports them to chat from its own thread."""
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from promobot.domain import errors, gates
 from promobot.domain.operations import Operation
-from promobot.service import queries, requests
+from promobot.service import queries, reporting, requests
 from promobot.web import commandbox
 from promobot.web.api import OperationId
 from promobot.web.pages import Visit, visit
@@ -104,7 +105,12 @@ def operation(request: Request, operation_id: OperationId) -> Response:
     except errors.PromobotError as exc:
         return current.render("error.html", status=exc.http_status, message=exc.message, hint=exc.hint)
     return current.render(
-        "operation.html", op=found, events=events, may_approve=_may_approve(current, found), error=None
+        "operation.html",
+        op=found,
+        events=events,
+        may_approve=_may_approve(current, found),
+        error=None,
+        chat_link=reporting.thread_link(current.application.chat, found),
     )
 
 
@@ -125,7 +131,13 @@ async def act(request: Request, operation_id: OperationId, action: str) -> Respo
     except errors.PromobotError as exc:
         found, events = queries.status(ctx, operation_id)
         return current.render(
-            "operation.html", status=exc.http_status, op=found, events=events, may_approve=False, error=exc
+            "operation.html",
+            status=exc.http_status,
+            op=found,
+            events=events,
+            may_approve=False,
+            error=exc,
+            chat_link=await run_in_threadpool(reporting.thread_link, current.application.chat, found),
         )
     return current.redirect(f"/operations/{operation_id}")
 

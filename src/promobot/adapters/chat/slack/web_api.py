@@ -2,11 +2,13 @@
 
 A 429 waits what `Retry-After` says (capped); other temporary failures back off. After the last attempt a
 TemporaryError is raised; a refusal (`channel_not_found`, `not_in_channel`, ...) is a PermanentError at once.
-Thread-safe: each call is its own HTTP request. The token is never logged.
+Thread-safe: each call is its own HTTP request (permalinks, which never change, are cached under a lock).
+The token is never logged.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -19,6 +21,7 @@ from slack_sdk.webhook import WebhookClient
 from promobot import ports
 from promobot.domain import errors
 
+PERMALINKS = 10_000  # cached at most; the cache starts over when full
 TEMPORARY = {"ratelimited", "service_unavailable", "internal_error", "request_timeout", "fatal_error"}
 
 
@@ -38,6 +41,8 @@ class SlackChat:
         self._max_wait = max_wait
         self._timeout = timeout
         self._sleep = sleep
+        self._permalinks: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
 
     def post(self, channel: str, message: ports.ChatMessage) -> ports.Posted:
         found = self._call("chat.postMessage", {"channel": channel, **_body(message)})
@@ -52,6 +57,21 @@ class SlackChat:
 
     def ephemeral(self, channel: str, user: str, message: ports.ChatMessage) -> None:
         self._call("chat.postEphemeral", {"channel": channel, "user": user, **_body(message)})
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """The message's link from `chat.getPermalink`, asked once (a page waits on it, so no retries)."""
+        with self._lock:
+            found = self._permalinks.get((channel, ts))
+        if found is not None:
+            return found
+        answer = self._call("chat.getPermalink", {"channel": channel, "message_ts": ts}, verb="GET", attempts=1)
+        link = str(answer.get("permalink", ""))
+        link = link if link.startswith(("https://", "http://")) else ""
+        with self._lock:
+            if len(self._permalinks) >= PERMALINKS:
+                self._permalinks.clear()
+            self._permalinks[(channel, ts)] = link
+        return link
 
     def respond(self, response_url: str, message: ports.ChatMessage) -> None:
         """Answer the caller alone through the response URL of a slash command or a click."""
@@ -69,21 +89,29 @@ class SlackChat:
                 raise errors.PermanentError(f"Slack refused the response: {answer.status_code} {answer.body[:100]}")
             self._wait_or_give_up(attempt, _retry_after(answer.headers), f"response_url answered {answer.status_code}")
 
-    def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
-        for attempt in range(1, self._attempts + 1):
+    def _call(
+        self, method: str, payload: dict[str, Any], *, verb: str = "POST", attempts: int | None = None
+    ) -> dict[str, Any]:
+        bound = attempts or self._attempts
+        for attempt in range(1, bound + 1):
             try:
-                return dict(self.client.api_call(method, json=payload).data)  # type: ignore[arg-type]
+                if verb == "GET":
+                    answer = self.client.api_call(method, http_verb="GET", params=payload)
+                else:
+                    answer = self.client.api_call(method, json=payload)
+                return dict(answer.data)  # type: ignore[arg-type]
             except SlackApiError as exc:
                 status, error = exc.response.status_code, str(exc.response.get("error", ""))
                 if status != 429 and status < 500 and error not in TEMPORARY:
                     raise errors.PermanentError(f"Slack {method} failed: {error or status}") from None
-                self._wait_or_give_up(attempt, _retry_after(exc.response.headers), f"Slack {method}: {error or status}")
+                wait = _retry_after(exc.response.headers)
+                self._wait_or_give_up(attempt, wait, f"Slack {method}: {error or status}", bound)
             except (URLError, OSError) as exc:
-                self._wait_or_give_up(attempt, 1.0, f"Slack {method} unreachable ({type(exc).__name__})")
+                self._wait_or_give_up(attempt, 1.0, f"Slack {method} unreachable ({type(exc).__name__})", bound)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _wait_or_give_up(self, attempt: int, wait: float, what: str) -> None:
-        if attempt >= self._attempts:
+    def _wait_or_give_up(self, attempt: int, wait: float, what: str, bound: int | None = None) -> None:
+        if attempt >= (bound or self._attempts):
             raise errors.TemporaryError(f"{what}; gave up after {attempt} attempts", retry_after=wait)
         self._sleep(min(max(wait, 0.0), self._max_wait))
 

@@ -344,6 +344,13 @@ class Settings(Strict):
     @classmethod
     def _unique_users(cls, value: list[UserSettings]) -> list[UserSettings]:
         _unique("user name", [u.name for u in value])
+        holders: dict[str, list[str]] = {}
+        for user in value:
+            if user.slack_id:
+                holders.setdefault(user.slack_id, []).append(user.name)
+        shared = [f"{slack_id} ({', '.join(names)})" for slack_id, names in sorted(holders.items()) if len(names) > 1]
+        if shared:
+            raise ValueError(f"each slack_id must belong to one user; shared: {'; '.join(shared)}")
         return value
 
     def pipeline(self) -> Pipeline:

@@ -1,15 +1,155 @@
 """Benchmark 1, chat ack: signed slash commands at 50/s for 30 s with 20 operations in flight; p50/p99 ack.
 
-Not measurable yet: the Slack endpoints (issue 3) are being built. Once `/slack/commands` exists this
-script signs requests with the app's signing secret and times the HTTP ack of each.
+A real `promobot serve` on a sandbox whose config has a `slack:` section pointing at a fake Slack Web API
+(tests/support/fake_slack.py, run in a process of its own so it takes no CPU from the load generator).
+The database holds 20 apps' history and 20 running promotions (updated just now, so the worker keeps
+driving them during the run). Slash commands (`/list`, `/promobot status N`, `/promobot help`, in turn),
+each signed with the app's signing secret (v0 HMAC) and with its own trigger id, are sent on an open-loop
+schedule from several loopback connections; a command's ack latency runs from its scheduled send time to
+the HTTP answer. Afterwards every command must have been answered through its response URL.
 """
 
 from __future__ import annotations
 
-from common import not_yet
+import hashlib
+import hmac
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
-REASON = "the Slack slash-command endpoint (issue 3) is not built yet; nothing acks a chat command"
+import httpx
+import world
+import yaml
+from common import ROOT, emit, ms, note, percentile, profiled, scratch, size
+
+from support import databases, running
+
+RATE = 50.0  # commands per second
+SENDERS = 20  # loopback connections: a slow answer on one does not hold back the schedule
+IN_FLIGHT = 20
+WARM_UP = size(50, 10)  # commands sent before the measured ones
+SECRET = "bench-signing-secret-0123456789abcdef"
+STUB = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from support.fake_slack import FakeSlack
+fake = FakeSlack().start()
+print(fake.base_url, flush=True)
+sys.stdin.read()
+print(len(fake.of("response_url")), flush=True)
+"""
+
+
+def configure(setup: running.Setup, api_url: str) -> None:
+    """Add the Slack app to the sandbox config: secrets in files, the developer's Slack id."""
+    tokens = setup.root / "tokens"
+    (tokens / "slack-signing").write_text(SECRET + "\n")
+    (tokens / "slack-bot").write_text("xoxb-bench\n")
+    settings = yaml.safe_load(setup.config.read_text())
+    settings["slack"] = {
+        "signing_secret": {"file": "tokens/slack-signing"},
+        "bot_token": {"file": "tokens/slack-bot"},
+        "channels": {"default": "#deploys"},
+        "api_url": api_url,
+    }
+    for user in settings["users"]:
+        user["slack_id"] = "U0DEV" if user["name"] == "developer" else "U0RM"
+    setup.config.write_text(yaml.safe_dump(settings, sort_keys=False))
+
+
+def command(n: int, response_url: str) -> tuple[bytes, dict[str, str]]:
+    """The n-th slash command, form-encoded and signed as Slack signs it."""
+    name, text = [("/list", ""), ("/promobot", f"status {n % IN_FLIGHT + 1}"), ("/promobot", "help")][n % 3]
+    form = {
+        "team_id": "T0TEAM",
+        "channel_id": "C0DEPLOYS",
+        "user_id": "U0DEV",
+        "command": name,
+        "text": text,
+        "response_url": response_url,
+        "trigger_id": f"bench-{n}-{time.monotonic_ns()}",
+    }
+    body = urlencode(form).encode()
+    stamp = str(int(time.time()))
+    signature = hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={signature}",
+    }
+    return body, headers
+
+
+def load(base_url: str, response_url: str, total: int) -> tuple[list[float], int]:
+    """Send `total` commands at RATE per second; their ack latencies (s) and how many were not 200."""
+    latencies: list[float] = []
+    failed = [0]
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.2
+
+    def sender(k: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=10) as client:
+            for n in range(k, total, SENDERS):
+                body, headers = command(n, response_url)
+                due = start + n / RATE
+                time.sleep(max(0.0, due - time.perf_counter()))
+                answer = client.post("/slack/events", content=body, headers=headers)
+                took = time.perf_counter() - due
+                with lock:
+                    latencies.append(took)
+                    failed[0] += answer.status_code != 200
+
+    threads = [threading.Thread(target=sender, args=(k,)) for k in range(SENDERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, failed[0]
+
+
+def main() -> None:
+    seconds = size(30, 1)
+    total = int(RATE * seconds)
+    stub = subprocess.Popen(
+        [sys.executable, "-c", STUB, str(ROOT / "tests")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert stub.stdin is not None and stub.stdout is not None
+    api_url = stub.stdout.readline().strip()
+    with scratch("chat") as root, world.database(databases.SQLITE, root) as url:
+        world.seed(url, apps=IN_FLIGHT, history=IN_FLIGHT * 4 * 5, active=IN_FLIGHT, active_since=datetime.now(UTC))
+        setup = world.setup(root, apps=IN_FLIGHT, database_url=url)
+        configure(setup, api_url)
+        setup.start()
+        try:
+            response_url = api_url.removesuffix("api/") + "respond/1"
+            load(setup.base_url, response_url, WARM_UP)
+            assert setup.process is not None
+            with profiled(setup.process.pid, "chat_ack"):
+                latencies, failed = load(setup.base_url, response_url, total)
+            deadline = time.monotonic() + 60
+            with httpx.Client(base_url=setup.base_url, timeout=10) as client:
+                while time.monotonic() < deadline and client.get("/healthz").status_code != 200:
+                    time.sleep(0.1)
+            time.sleep(size(3, 1))  # the work after the acks: replies through the response URL
+        finally:
+            setup.stop()
+            stub.stdin.close()
+            answered = int(stub.stdout.readline().strip() or 0)
+            stub.wait(10)
+    note("chat_ack_shape", f"{total} signed slash commands at {RATE:.0f}/s from {SENDERS} loopback connections, "
+         f"{IN_FLIGHT} operations in flight, SQLite")  # fmt: skip
+    emit("chat_ack_p50", ms(percentile(latencies, 50)), "ms")
+    emit("chat_ack_p99", ms(percentile(latencies, 99)), "ms")
+    emit("chat_ack_max", ms(max(latencies)), "ms")
+    emit("chat_ack_refused", failed, "requests")
+    emit("chat_ack_answered", answered, "replies")
+    note("chat_ack_target", "p99 <= 50 ms")
+    if failed or answered < total + WARM_UP:
+        raise SystemExit(f"{failed} slash commands not acked with 200; {answered} of {total + WARM_UP} answered")
+
 
 if __name__ == "__main__":
-    not_yet("chat_ack_p50", REASON)
-    not_yet("chat_ack_p99", REASON)
+    main()

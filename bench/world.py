@@ -52,10 +52,19 @@ def digest(n: int) -> str:
     return "sha256:" + f"{n:064x}"
 
 
-def seed(url: str, *, apps: int, history: int, active: int = 20, last_state: str | None = None) -> None:
+def seed(
+    url: str,
+    *,
+    apps: int,
+    history: int,
+    active: int = 20,
+    last_state: str | None = None,
+    active_since: datetime | None = None,
+) -> None:
     """`history` deployment rows spread over apps x ENVS (newest last), and `active` running operations.
 
-    The newest deployment of every (app, env) is healthy, or `last_state` when given.
+    The newest deployment of every (app, env) is healthy, or `last_state` when given. The running operations
+    were last updated at `active_since` (default: long ago, so a worker would time them out at once).
     """
     store = SqlStore(url)
     store.migrate()
@@ -90,7 +99,7 @@ def seed(url: str, *, apps: int, history: int, active: int = 20, last_state: str
                 rows = []
         if rows:
             connection.execute(insert(deployments), rows)
-        now = start + timedelta(days=1)
+        now = active_since or start + timedelta(days=1)
         running = [
             {
                 "kind": "promote",

@@ -229,6 +229,7 @@ def wire_slack(app: Application, slack: config.SlackSettings, base: Path, chat_u
     app.slack = bot
     app.chat = chat
     app.components.append(reporter)
+    app.components.append(bot)  # stopped before the reporter: the work it finishes may report
     if slack.app_token is not None:
         app.components.append(SocketModeRunner(bot, slack.app_token.read(base)))
 

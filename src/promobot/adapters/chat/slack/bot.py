@@ -1,10 +1,12 @@
 """The Bolt app: slash commands, button clicks and @-mentions, acknowledged at once and handled after.
 
 `handle_http` verifies the v0 signature (5-minute window) before anything else, then lets Bolt dispatch.
-Each listener acks first (Slack wants it within 3 s), tells the caller it is working on it (a slash command's
-ack says it; a click or a mention gets an ephemeral message, not repeated for Slack's retries), hands the words
-to `ports.ChatCommands`, and sends the reply to the caller alone. The delivery key it passes is the same for
-a retried event (its `event_id`) and for a double click (user, message, button, value).
+Each listener acks (Slack wants it within 3 s) in the dispatching thread and queues the rest on the bot's
+own worker threads, so an ack never waits for the database, git or Slack: there the caller is told it is
+being worked on (a slash command's ack says it; a click or a mention gets an ephemeral message, not repeated
+for Slack's retries), the words go to `ports.ChatCommands`, and the reply goes to the caller alone. The
+delivery key it passes is the same for a retried event (its `event_id`) and for a double click (user,
+message, button, value). `stop` lets queued work finish and ends the workers.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
@@ -25,6 +28,7 @@ from promobot.adapters.chat.slack.web_api import SlackChat
 log = structlog.get_logger(__name__)
 COMMANDS = ("/promote", "/rollback", "/list", "/diff", "/promobot")
 ACTIONS = re.compile(r"^promobot\.")
+WORKERS = 4  # commands handled at once after their acks; more wait in order (fewer threads, quicker acks)
 Reply = Callable[[ports.ChatMessage], None]
 
 
@@ -49,10 +53,12 @@ class SlackBot:
         self._commands = commands
         self._working = working
         self._failed = failed
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="slack-work")
         self.app = App(
             signing_secret=signing_secret,
             client=chat.client,
             token_verification_enabled=False,
+            process_before_response=True,  # listeners run in the caller's thread: they only ack and queue
             logger=logging.getLogger("promobot.slack.bolt"),
         )
         for name in COMMANDS:
@@ -67,6 +73,13 @@ class SlackBot:
         answer = self.app.dispatch(BoltRequest(body=body.decode("utf-8", "replace"), headers=dict(headers)))
         return answer.status, answer.first_headers_without_set_cookie(), answer.body
 
+    def start(self) -> None:
+        """Nothing to start: the worker threads start with the first command."""
+
+    def stop(self) -> None:
+        """Finish the work already queued, then stop the worker threads."""
+        self._pool.shutdown(wait=True)
+
     # --- listeners (Bolt injects arguments by name) ---------------------------------------------------
     def _slash(self, ack: Ack, command: dict[str, Any]) -> None:
         ack(text=self._working.text)
@@ -77,7 +90,7 @@ class SlackBot:
             text=f"{command.get('command', '')} {command.get('text', '')}",
             delivery=f"slash:{command.get('trigger_id', '')}" if command.get("trigger_id") else "",
         )
-        self._work(request, lambda message: self._chat.respond(url, message))
+        self._queue(request, lambda message: self._chat.respond(url, message))
 
     def _click(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -89,9 +102,8 @@ class SlackBot:
         reply: Reply = (
             (lambda m: self._chat.respond(url, m)) if url else (lambda m: self._chat.ephemeral(channel, user, m))
         )
-        self._quietly(reply, self._working)
         key = f"click:{user}:{message_ts}:{action.get('action_id', '')}:{value}"
-        self._work(ports.ChatRequest(user, channel, value, key), reply)
+        self._queue(ports.ChatRequest(user, channel, value, key), reply, working=True)
 
     def _mention(self, ack: Ack, body: dict[str, Any], event: dict[str, Any], request: BoltRequest) -> None:
         ack()
@@ -101,11 +113,15 @@ class SlackBot:
         def reply(message: ports.ChatMessage) -> None:
             self._chat.ephemeral(channel, user, message)
 
-        if not _retried(request):  # the first delivery told the caller already
-            self._quietly(reply, self._working)
-        self._work(ports.ChatRequest(user, channel, str(event.get("text", "")), key), reply)
+        working = not _retried(request)  # the first delivery told the caller already
+        self._queue(ports.ChatRequest(user, channel, str(event.get("text", "")), key), reply, working=working)
 
-    def _work(self, request: ports.ChatRequest, reply: Reply) -> None:
+    def _queue(self, request: ports.ChatRequest, reply: Reply, *, working: bool = False) -> None:
+        self._pool.submit(self._work, request, reply, working)
+
+    def _work(self, request: ports.ChatRequest, reply: Reply, working: bool) -> None:
+        if working:
+            self._quietly(reply, self._working)
         try:
             answer = self._commands.handle(request)
         except Exception:

@@ -7,8 +7,9 @@ ever take a step of the same operation at once.
 
 from __future__ import annotations
 
+import random as _random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
@@ -26,32 +27,54 @@ MAX_STEPS = 20
 class Backoff:
     """When each operation may be driven again (in memory; a restart retries at once).
 
-    After a temporary error: exponential backoff. After a step found it must wait on the world: a rest of
+    After a temporary error: exponential backoff from the error's `retry_after`, capped at `cap` seconds,
+    with jitter (each wait is cut by up to `jitter` of itself, drawn from `random`), so operations that
+    failed together do not all retry together. After a step found it must wait on the world: a rest of
     `rest` seconds (`approval_rest` while waiting for approval), cut short by `wake()` when an event came in.
+    `random` and `clock` are injectable for tests.
     """
 
-    def __init__(self, *, rest: float = 0.0, approval_rest: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        rest: float = 0.0,
+        approval_rest: float = 0.0,
+        cap: float = 30.0,
+        jitter: float = 0.5,
+        random: Callable[[], float] = _random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._until: dict[int, tuple[float, int]] = {}
         self._resting: dict[int, float] = {}
         self._rest = rest
         self._approval_rest = approval_rest
+        self._cap = cap
+        self._jitter = min(max(jitter, 0.0), 1.0)
+        self._random = random
+        self._clock = clock
 
     def ready(self, operation_id: int) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         return now >= self._until.get(operation_id, (0.0, 0))[0] and now >= self._resting.get(operation_id, 0.0)
 
     def waiting(self, operation: Operation) -> None:
         seconds = self._approval_rest if operation.state is State.AWAITING_APPROVAL else self._rest
         if seconds > 0 and operation.id is not None:
-            self._resting[operation.id] = time.monotonic() + seconds
+            self._resting[operation.id] = self._clock() + seconds
 
     def wake(self) -> None:
         self._resting.clear()
 
     def failed(self, operation_id: int, delay: float) -> int:
+        """Count one more temporary failure; the next try waits about `delay` * 2^(attempts - 1) seconds."""
         attempts = self._until.get(operation_id, (0.0, 0))[1] + 1
-        self._until[operation_id] = (time.monotonic() + min(delay * 2 ** (attempts - 1), 30.0), attempts)
+        wait = min(delay * 2 ** (attempts - 1), self._cap) * (1.0 - self._jitter * self._random())
+        self._until[operation_id] = (self._clock() + wait, attempts)
         return attempts
+
+    def retry_in(self, operation_id: int) -> float:
+        """Seconds until the operation may be retried after its last temporary failure (0: now)."""
+        return max(self._until.get(operation_id, (0.0, 0))[0] - self._clock(), 0.0)
 
     def clear(self, operation_id: int) -> None:
         self._until.pop(operation_id, None)

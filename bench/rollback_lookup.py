@@ -120,6 +120,7 @@ def seed_history(url: str, tagged: list[tuple[str, str]]) -> None:
     with store.engine.begin() as connection:
         for i in range(0, len(rows), world.CHUNK):
             connection.execute(insert(deployments), rows[i : i + world.CHUNK])
+        world.point_at_newest(connection)
     store.dispose()
 
 

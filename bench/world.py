@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 from common import postgresql_url
-from sqlalchemy import insert, text
+from sqlalchemy import Connection, delete, func, insert, select, text
 
 from promobot.adapters.store.sql import SqlStore
-from promobot.adapters.store.tables import deployments, operations
+from promobot.adapters.store.tables import current_deployments, deployments, operations
 from support import databases, running
 
 ENVS = ("development", "qa", "staging", "prod")
@@ -99,6 +99,7 @@ def seed(
                 rows = []
         if rows:
             connection.execute(insert(deployments), rows)
+        point_at_newest(connection)
         now = active_since or start + timedelta(days=1)
         running = [
             {
@@ -128,6 +129,15 @@ def seed(
         connection.execute(text("ANALYZE"))
         connection.commit()
     store.dispose()
+
+
+def point_at_newest(connection: Connection) -> None:
+    """What SqlDeployments.add keeps for each deployment it adds, for rows inserted in bulk around it."""
+    connection.execute(delete(current_deployments))
+    newest = select(deployments.c.app, deployments.c.env, func.max(deployments.c.id)).group_by(
+        deployments.c.app, deployments.c.env
+    )
+    connection.execute(insert(current_deployments).from_select(["app", "env", "deployment_id"], newest))
 
 
 @contextmanager

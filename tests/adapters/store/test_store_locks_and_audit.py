@@ -89,6 +89,6 @@ def test_downgrading_to_0002_drops_the_tables_and_their_guards(database_url: str
             command.downgrade(cfg, "0002")
         assert store.revision() == "0002"
         store.migrate()
-        assert store.revision() == "0003"
+        assert store.revision() == "0004"
     finally:
         store.dispose()

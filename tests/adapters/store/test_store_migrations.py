@@ -22,7 +22,7 @@ def test_migrating_twice_changes_nothing(store: SqlStore) -> None:
 
     store.migrate()
 
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
     assert inspect(store.engine).get_table_names() == before
     with store.unit_of_work() as uow:
         assert added.id is not None
@@ -34,7 +34,7 @@ def test_a_new_database_has_no_revision_until_migrated(database_url: str) -> Non
     try:
         assert store.revision() is None
         store.migrate()
-        assert store.revision() == "0003"
+        assert store.revision() == "0004"
     finally:
         store.dispose()
 
@@ -82,7 +82,7 @@ def test_two_replicas_migrating_at_once_both_succeed(database_url: str) -> None:
         for thread in threads:
             thread.join(timeout=60)
         assert failures == []
-        assert [store.revision() for store in stores] == ["0003", "0003"]
+        assert [store.revision() for store in stores] == ["0004", "0004"]
     finally:
         for store in stores:
             store.dispose()

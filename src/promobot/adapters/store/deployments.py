@@ -1,7 +1,8 @@
 """The deployments repository: what each environment ran, newest last, and how it went.
 
-The index on (app, env, id) serves `current`, `history` and `current_all` (the newest id per pair); the
-one on (app, env, state, id) serves `last_healthy`.
+The index on (app, env, id) serves `current` and `history`; the one on (app, env, state, id) serves
+`last_healthy`. `add` also points the pair's row of `current_deployments` at the new deployment, in the
+same transaction, so `current_all` reads one row per pair instead of a group-wise max over the history.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from promobot.adapters.store import writes
-from promobot.adapters.store.tables import deployments
+from promobot.adapters.store.tables import current_deployments, deployments
 from promobot.domain.deployments import Deployment, Health
 from promobot.ports import Clock
 
@@ -44,6 +45,9 @@ class SqlDeployments:
     def add(self, deployment: Deployment) -> Deployment:
         stored = replace(deployment, started_at=deployment.started_at or self._clock.now())
         new_id = writes.insert_returning_id(self._session, deployments, _row(stored))
+        writes.raise_to(
+            self._session, current_deployments, {"app": stored.app, "env": stored.env}, "deployment_id", new_id
+        )
         return replace(stored, id=new_id)
 
     def save(self, deployment: Deployment) -> Deployment:
@@ -64,14 +68,9 @@ class SqlDeployments:
         return history[0] if history else None
 
     def current_all(self) -> list[Deployment]:
-        newest = (
-            select(func.max(deployments.c.id).label("id"))
-            .group_by(deployments.c.app, deployments.c.env)
-            .subquery("newest")
-        )
         rows = self._session.execute(
             select(deployments)
-            .join(newest, deployments.c.id == newest.c.id)
+            .join(current_deployments, deployments.c.id == current_deployments.c.deployment_id)
             .order_by(deployments.c.app, deployments.c.env)
         ).all()  # one fetchall, not a fetchone per row
         return [_deployment(row) for row in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, insert, update
+from sqlalchemy import CursorResult, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -50,6 +50,29 @@ def upsert(session: Session, table: Table, key: Mapping[str, Any], values: Mappi
         return
     if not insert_once(session, table, {**key, **values}):
         session.execute(changed)  # another transaction inserted it in between: it is ours to update now
+
+
+def raise_to(session: Session, table: Table, key: Mapping[str, Any], column: str, value: int) -> None:
+    """Set `column` of the row `key` to `value` unless it holds a larger number already; insert the row if
+    there is none. One `INSERT ... ON CONFLICT DO UPDATE ... WHERE` on PostgreSQL and SQLite, so two
+    transactions racing on one row leave the larger value, whichever commits last.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        where = [table.c[name] == v for name, v in key.items()]
+        current = session.execute(select(table.c[column]).where(*where).with_for_update()).scalar()
+        if current is None or current < value:
+            upsert(session, table, key, {column: value})
+        return
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_of(table).values(**key, **{column: value})
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: statement.excluded[column]},
+            where=table.c[column] < statement.excluded[column],
+        )
+    )
 
 
 def insert_returning_id(session: Session, table: Table, values: Mapping[str, Any]) -> int:

@@ -24,6 +24,10 @@ log = structlog.get_logger(__name__)
 MAX_STEPS = 20
 
 
+def _monotonic() -> float:
+    return time.monotonic()  # looked up at each call, so a test may replace this module's `time`
+
+
 class Backoff:
     """When each operation may be driven again (in memory; a restart retries at once).
 
@@ -42,7 +46,7 @@ class Backoff:
         cap: float = 30.0,
         jitter: float = 0.5,
         random: Callable[[], float] = _random.random,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._until: dict[int, tuple[float, int]] = {}
         self._resting: dict[int, float] = {}
@@ -51,7 +55,7 @@ class Backoff:
         self._cap = cap
         self._jitter = min(max(jitter, 0.0), 1.0)
         self._random = random
-        self._clock = clock
+        self._clock = clock or _monotonic
 
     def ready(self, operation_id: int) -> bool:
         now = self._clock()

@@ -45,11 +45,15 @@ def until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.
 class Setup:
     """A sandbox on disk plus the `promobot serve` process running it."""
 
-    def __init__(self, root: Path, database_url: str | None = None, apps: tuple[str, ...] = ("web",)) -> None:
+    def __init__(
+        self,
+        root: Path,
+        database_url: str | None = None,
+        apps: tuple[str, ...] = ("web",),
+        envs: tuple[str, ...] = ("development", "qa", "staging", "prod"),
+    ) -> None:
         self.port = free_port()
-        self.sandbox = create.sandbox(
-            root, apps=list(apps), envs=["development", "qa", "staging", "prod"], port=self.port
-        )
+        self.sandbox = create.sandbox(root, apps=list(apps), envs=list(envs), port=self.port)
         self.root = self.sandbox.root
         self.config = self.sandbox.config
         if database_url:
@@ -57,6 +61,7 @@ class Setup:
             settings["database"] = database_url
             self.config.write_text(yaml.safe_dump(settings, sort_keys=False))
         self.process: subprocess.Popen[bytes] | None = None
+        self.start_timeout = 30.0  # seconds for /healthz to answer after a start
         self.logs: list[Path] = []
         self.base_url = f"http://127.0.0.1:{self.port}"
 
@@ -75,7 +80,7 @@ class Setup:
                 stderr=subprocess.STDOUT,
                 env=env,
             )
-        until(self._healthy, 30, "promobot serve to answer /healthz")
+        until(self._healthy, self.start_timeout, "promobot serve to answer /healthz")
 
     def _healthy(self) -> bool:
         assert self.process is not None

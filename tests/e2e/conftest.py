@@ -1,0 +1,15 @@
+"""End-to-end tests: print the counts the suites tallied (fault points, operations) in the terminal summary."""
+
+from __future__ import annotations
+
+import pytest
+
+from support import tally
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    found = tally.lines()
+    if found:
+        terminalreporter.section("counts")
+        for line in found:
+            terminalreporter.write_line(line)

@@ -7,12 +7,14 @@ became, in a few words for the audit log. An auto-deploy into a locked environme
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import structlog
 
 from promobot import ports
 from promobot.domain import errors, locks
 from promobot.domain.artifacts import Artifact
-from promobot.domain.deployments import Health
+from promobot.domain.deployments import Deployment, Health
 from promobot.domain.events import ArtifactBuilt, BranchPushed, DeploymentReported, Event, PullRequestChanged
 from promobot.domain.operations import Kind, Operation, State, Step
 from promobot.domain.pipeline import WhenLocked
@@ -125,29 +127,54 @@ def _author(ctx: Context, app: str, revision: str) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What a deployment report changed in its transaction; `after_report` does the rest once it commits."""
+
+    became: str
+    deployment: Deployment | None = None  # None: nothing changed
+    operation: Operation | None = None
+
+
 def reported(ctx: Context, event: DeploymentReported) -> str:
+    with ctx.store.unit_of_work() as uow:
+        applied = apply_report(ctx, uow, event)
+        if applied.deployment is not None:
+            uow.commit()
+    after_report(ctx, event, applied)
+    return applied.became
+
+
+def apply_report(ctx: Context, uow: ports.UnitOfWork, event: DeploymentReported) -> Applied:
+    """The report's effect inside the caller's unit of work (not committed here)."""
     ctx.pipeline.app(event.app)
     ctx.pipeline.env(event.env)
-    with ctx.store.unit_of_work() as uow:
-        current = uow.deployments.current(event.app, event.env)
-        if current is None or current.digest != event.digest:
-            log.info("deployment report for an image promobot did not pin", env=event.env, app=event.app)
-            return f"{event.app} in {event.env} {event.state}: not an image promobot pinned; ignored"
-        if current.state is event.state and (current.url == event.url or not event.url):
-            return f"deployment {current.id} of {current.artifact} in {event.env}: still {event.state}"
-        if event.state is Health.PROGRESSING and current.state.finished:
-            return f"deployment {current.id} of {current.artifact} in {event.env}: already {current.state}"
-        current.state = event.state
-        current.url = event.url or current.url
-        current.message = event.message
-        if event.state.finished:
-            current.finished_at = ctx.clock.now()
-        current = uow.deployments.save(current)
-        operation = uow.operations.get(current.operation_id) if current.operation_id else None
-        uow.commit()
+    current = uow.deployments.current(event.app, event.env)
+    if current is None or current.digest != event.digest:
+        log.info("deployment report for an image promobot did not pin", env=event.env, app=event.app)
+        return Applied(f"{event.app} in {event.env} {event.state}: not an image promobot pinned; ignored")
+    if current.state is event.state and (current.url == event.url or not event.url):
+        return Applied(f"deployment {current.id} of {current.artifact} in {event.env}: still {event.state}")
+    if event.state is Health.PROGRESSING and current.state.finished:
+        return Applied(f"deployment {current.id} of {current.artifact} in {event.env}: already {current.state}")
+    current.state = event.state
+    current.url = event.url or current.url
+    current.message = event.message
+    if event.state.finished:
+        current.finished_at = ctx.clock.now()
+    current = uow.deployments.save(current)
+    operation = uow.operations.get(current.operation_id) if current.operation_id else None
+    became = f"deployment {current.id} of {current.artifact} in {event.env}: {event.state}"
+    return Applied(became, current, operation)
+
+
+def after_report(ctx: Context, event: DeploymentReported, applied: Applied) -> None:
+    """Once the report's transaction committed: tell who listens, finish the operation it ends, wake the worker."""
+    current, operation = applied.deployment, applied.operation
+    if current is None:
+        return
     ctx.notifier.deployment_changed(current)
     finished = event.state.finished and operation is not None and operation.state is State.RUNNING
     if finished and operation is not None and operation.step is Step.DEPLOYING:
         advancing.finish(ctx, operation, current)
     ctx.wake_worker()
-    return f"deployment {current.id} of {current.artifact} in {event.env}: {event.state}"

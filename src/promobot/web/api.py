@@ -23,6 +23,7 @@ from promobot.web.schemas import (
     PromoteRequest,
     RollbackRequest,
     RowOut,
+    rows_json,
 )
 
 router = APIRouter(prefix="/api")
@@ -78,10 +79,10 @@ def operations(
     return [OperationOut.of(op) for op in page.items]
 
 
-@router.get("/list")
-def board(user: Caller, app: App) -> list[RowOut]:
+@router.get("/list", response_model=list[RowOut])
+def board(user: Caller, app: App) -> Response:
     """Every app in every environment: artifact, source revision, state, when, who, where."""
-    return [RowOut.of(row) for row in queries.board(app.ctx)]
+    return Response(rows_json(queries.board(app.ctx)), media_type="application/json")
 
 
 @router.get("/history/{app_name}/{env}", responses={200: NEXT_LINK})

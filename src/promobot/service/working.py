@@ -117,6 +117,8 @@ def tick(ctx: Context, backoff: Backoff, locks: OperationLocks | None = None) ->
         with held.hold(op.id) as mine:
             if mine:
                 steps += _drive(ctx, op, backoff)
+            else:
+                backoff.waiting(op)  # another replica drives it; look again after a rest
     return steps
 
 

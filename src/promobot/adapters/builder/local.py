@@ -111,9 +111,7 @@ class LocalBuilder:
             if reused is not None:
                 log.info("builder.reused", app=app, tag=tag, digest=reused.digest, revision=sha)
                 return reused
-            recipe = imaging.Recipe(
-                spec.image, tag, sha, source, spec.remote, spec.command, commit.committed_at
-            )
+            recipe = imaging.Recipe(spec.image, tag, sha, source, spec.remote, spec.command, commit.committed_at)
             tar = imaging.layer(mirror.archive(sha, "app/"))
         with oci.locked(layout):
             reused = _reuse(layout, app, tag, source)

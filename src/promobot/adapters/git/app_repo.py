@@ -139,9 +139,7 @@ class GitAppRepo:
         names.sha(base)
         names.sha(head)
         with self.mirror.locked():
-            out = self.mirror.out(
-                ["diff", "--name-only", "--no-renames", "-z", "--end-of-options", base, head]
-            )
+            out = self.mirror.out(["diff", "--name-only", "--no-renames", "-z", "--end-of-options", base, head])
         return [path for path in out.split("\0") if path]
 
     def _log(self, args: Sequence[str]) -> str:

@@ -123,9 +123,7 @@ class GitOpsGitRepo:
             index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
             self.mirror.git(["read-tree", f"{head}^{{tree}}" if head else "--empty"], extra_env=index)
             blob = self.mirror.out(["hash-object", "-w", "--stdin"], input=text.encode())
-            self.mirror.git(
-                ["update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], extra_env=index
-            )
+            self.mirror.git(["update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], extra_env=index)
             tree = self.mirror.out(["write-tree"], extra_env=index)
         parents = ["-p", head] if head else []
         return self.mirror.out(["commit-tree", *parents, "-F", "-", tree], input=message.encode())

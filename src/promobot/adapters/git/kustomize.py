@@ -22,9 +22,7 @@ def _load(text: str | None) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise errors.PermanentError(
-            f"a kustomization file in the GitOps repository is not YAML: {exc}"
-        ) from exc
+        raise errors.PermanentError(f"a kustomization file in the GitOps repository is not YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise errors.PermanentError("a kustomization file in the GitOps repository is not a mapping")
     return data

@@ -91,9 +91,7 @@ class Mirror:
 
     def ref(self, ref: str) -> str | None:
         """The commit `ref` (a full ref name built by promobot) points at in the mirror, or None."""
-        done = self.git(
-            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], check=False
-        )
+        done = self.git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], check=False)
         return done.stdout.decode().strip() or None
 
     def push(self, src: str, dst: str, *, lease: str | None, force: bool = True) -> bool:

@@ -177,3 +177,10 @@ def test_history_answers_deployments_with_their_state(web: Web) -> None:
     web.deployed("web", "qa", "a" * 40, Health.FAILED)
     [deployment] = web.get("/api/history/web/qa").json()
     assert (deployment["artifact"], deployment["state"]) == ("web:qa-aaaaaaa", "failed")
+
+
+def test_a_405_on_a_path_served_by_several_routes_names_every_method(web: Web) -> None:
+    answer = web.http.put("/api/locks/qa", headers=web.auth())
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "DELETE, POST"
+    assert answer.json()["error"]["hint"] == "use DELETE, POST"

@@ -6,6 +6,7 @@ document saying so: every operation declares its error answers with the `ErrorOu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -61,8 +62,10 @@ def install(app: FastAPI, html: HtmlRenderer | None = None) -> None:
             message = f"no route {request.method} {request.url.path}"
             hint = "see /openapi.json for the API and / for the dashboard"
         elif exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            exc.headers = {**(exc.headers or {}), "Allow": allowed} if allowed else exc.headers
             message = f"{request.method} is not allowed on {request.url.path}"
-            hint = f"use {exc.headers.get('Allow', 'another method')}" if exc.headers else ""
+            hint = f"use {allowed}" if allowed else ""
         else:
             message, hint = str(exc.detail), ""
         if html is not None and wants_html(request):
@@ -77,6 +80,15 @@ def install(app: FastAPI, html: HtmlRenderer | None = None) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the API document lists for this path (Starlette names only the first matching route's)."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)), request.url.path):
+            methods.update(method.upper() for method in item)
+    return ", ".join(sorted(methods))
 
 
 def with_errors(document: dict[str, Any]) -> dict[str, Any]:

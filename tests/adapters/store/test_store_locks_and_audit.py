@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 from store_samples import ManualClock, operation
 
@@ -79,16 +79,19 @@ def test_claiming_leaves_held_environments_promotions_but_takes_their_rollbacks(
         assert uow.operations.get(elsewhere.id or 0).state is State.QUEUED  # type: ignore[union-attr]
 
 
-def test_downgrading_to_0002_drops_the_tables_and_their_guards(database_url: str) -> None:
+def test_downgrading_below_0003_drops_locks_and_audit_and_upgrading_brings_them_back(database_url: str) -> None:
     store = SqlStore(database_url)
     try:
         store.migrate()
+        head = store.revision()
         with store.engine.begin() as connection:
             cfg = migrating.config()
             cfg.attributes["connection"] = connection
             command.downgrade(cfg, "0002")
         assert store.revision() == "0002"
+        with store.engine.connect() as connection:
+            assert {"locks", "audit"}.isdisjoint(inspect(connection).get_table_names())
         store.migrate()
-        assert store.revision() == "0004"
+        assert store.revision() == head
     finally:
         store.dispose()

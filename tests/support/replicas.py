@@ -34,7 +34,8 @@ class Replica:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PROMOBOT_PORT=str(self.port))
+        # several replicas share the test server's max_connections (100): keep each one's pool small
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PROMOBOT_PORT=str(self.port), PROMOBOT_DB_POOL_SIZE="8")
         env.pop("PROMOBOT_CRASH_AT", None)
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(

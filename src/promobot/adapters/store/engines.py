@@ -11,6 +11,7 @@ may have dropped it: a busy server makes no extra round trip per transaction.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import exc as exc_
 from sqlalchemy.engine import Connection
 
 BUSY_TIMEOUT_MS = 30_000
+POOL_ENV = "PROMOBOT_DB_POOL_SIZE"  # PostgreSQL connections a replica keeps open (default 20, +10 overflow)
 POOL_SIZE = 20  # connections kept open: one per request thread that hits the database at once
 MAX_OVERFLOW = 10
 PING_AFTER_IDLE_SECONDS = 5.0
@@ -30,9 +32,16 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
+    pool_size = _pool_size()
+    engine = create_engine(url, pool_size=pool_size, max_overflow=min(MAX_OVERFLOW, pool_size))
     _ping_when_idle(engine)
     return engine
+
+
+def _pool_size() -> int:
+    """PROMOBOT_DB_POOL_SIZE, for replicas that must share a server's `max_connections`."""
+    text = os.environ.get(POOL_ENV, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else POOL_SIZE
 
 
 def _ping_when_idle(engine: Engine) -> None:

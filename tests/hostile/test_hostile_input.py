@@ -18,6 +18,7 @@ from promobot.domain import errors
 from promobot.domain.artifacts import NAME, SHA_PREFIX, TAG, parse_ref
 from promobot.sandbox import create
 from promobot.web.app import create_app
+from support import tally
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=80) | st.sampled_from(
     ["--output=x", "-x", "web:--force", "web@-qa", "web:dev-1a2b3c4 --upload-pack=x", "..", "web:../x", "@", ":"]
@@ -28,6 +29,7 @@ SLOW = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @given(TEXT, st.booleans())
 @settings(max_examples=2000, deadline=None)
 def test_any_reference_is_either_refused_clearly_or_made_of_allowed_names_only(text: str, bare: bool) -> None:
+    tally.add("hostile input", "fuzzed references")
     try:
         ref = parse_ref(text, allow_bare_app=bare)
     except errors.InvalidReference as exc:
@@ -61,7 +63,11 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 
 
 def _refused_without_crash(status: int) -> bool:
-    return status in (400, 401, 403, 404, 409, 422)
+    tally.add("hostile input", "fuzzed requests")
+    refused = status in (400, 401, 403, 404, 409, 422)
+    if refused:
+        tally.add("hostile input", "refused requests")
+    return refused
 
 
 @given(artifact=TEXT, env=st.none() | TEXT)
@@ -104,6 +110,7 @@ def test_any_webhook_body_gets_an_answer_never_a_server_error(api: Api, path: st
     )
     answer = api.http.post(path, json=body, headers=api.hook)
     assert answer.status_code in (202, 400, 404, 409, 422), answer.text
+    _count(answer.status_code)
 
 
 @pytest.mark.parametrize("path", sorted(FIELDS))
@@ -112,6 +119,13 @@ def test_any_webhook_body_gets_an_answer_never_a_server_error(api: Api, path: st
 def test_any_bytes_posted_to_a_webhook_get_a_4xx(api: Api, path: str, raw: bytes) -> None:
     answer = api.http.post(path, content=raw, headers={**api.hook, "Content-Type": "application/json"})
     assert answer.status_code in (202, 400, 404, 409, 422), answer.text
+    _count(answer.status_code)
+
+
+def _count(status: int) -> None:
+    tally.add("hostile input", "fuzzed webhook bodies")
+    if status != 202:
+        tally.add("hostile input", "refused requests")
 
 
 ENDPOINTS = [
@@ -155,6 +169,7 @@ def test_every_endpoint_refuses_a_request_without_its_token_and_does_nothing(
     before = api.refs_now()
     answer = api.http.request(method, path, json=body, headers=BAD_AUTH[auth])
     assert answer.status_code == 401, answer.text
+    tally.add("hostile input", "unauthenticated requests refused")
     assert answer.json()["error"]["code"] == "not_authenticated"
     assert api.refs_now() == before
 

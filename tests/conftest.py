@@ -1,4 +1,4 @@
-"""End-to-end tests: print the counts the suites tallied (fault points, operations) in the terminal summary."""
+"""Print the counts the suites tallied (fault points, operations, fuzz cases, refused requests) at the end."""
 
 from __future__ import annotations
 

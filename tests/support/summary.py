@@ -1,4 +1,4 @@
-"""Print the counts the suites tallied (fault points, operations, fuzz cases, refused requests) at the end."""
+"""A pytest plugin (`-p support.summary` in pyproject): print the counts the suites tallied at the end."""
 
 from __future__ import annotations
 

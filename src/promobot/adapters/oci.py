@@ -11,12 +11,15 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from promobot import ports
 from promobot.domain import errors
 
 INDEX = "application/vnd.oci.image.index.v1+json"
@@ -137,3 +140,26 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def image(tag: str, digest: str, config: Json) -> ports.Image:
+    """The port's view of an image: its manifest digest, its config's labels and creation time."""
+    labels = (config.get("config") or {}).get("Labels") or {}
+    return ports.Image(
+        tag=tag,
+        digest=digest,
+        labels={str(key): str(value) for key, value in labels.items()},
+        created=_created(config.get("created")),
+    )
+
+
+def _created(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(_FRACTION.sub(r"\1", value))
+    except ValueError:
+        return None

@@ -13,13 +13,13 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import httpx
 import structlog
 
 from promobot import ports
+from promobot.adapters import oci
 from promobot.adapters.registry import auth
 from promobot.domain import errors
 
@@ -36,7 +36,6 @@ _NAME = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[.
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")
 _NEXT = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?')
-_FRACTION = re.compile(r"(\.\d{6})\d+")  # Go writes nanoseconds; Python reads microseconds
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
@@ -92,14 +91,7 @@ class DistributionRegistry:
         blob = self._request("GET", f"/v2/{image}/blobs/{config_digest}")
         if blob.status_code == 404:
             return None
-        config = _json(blob)
-        labels: Mapping[str, Any] = (config.get("config") or {}).get("Labels") or {}
-        return ports.Image(
-            tag=tag,
-            digest=digest,
-            labels={str(key): str(value) for key, value in labels.items()},
-            created=_parse_time(config.get("created")),
-        )
+        return oci.image(tag, digest, _json(blob))
 
     def exists(self, image: str, digest: str) -> bool:
         _check(_NAME, "image name", image)
@@ -205,12 +197,3 @@ def _retry_after(response: httpx.Response) -> float:
         return min(float(response.headers.get("Retry-After", "0")), 30.0)
     except ValueError:
         return 0.0
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(_FRACTION.sub(r"\1", value))
-    except ValueError:
-        return None

@@ -3,7 +3,7 @@
 Every replica runs `Duties`; it tries the lease every `every` seconds. The replica that wins starts the
 duty components (made fresh by `make()` each time); one that loses the lease — its database connection
 dropped — stops them at its next try. A dead holder's connection drops with it, so another replica takes
-over within a few seconds. The lease adapter lives in `adapters/store/leases.py`.
+over within a few seconds. The lease is `ports.Lease`; its adapter lives in `adapters/store/leases.py`.
 """
 
 from __future__ import annotations
@@ -14,20 +14,9 @@ from typing import Protocol
 
 import structlog
 
+from promobot import ports
+
 log = structlog.get_logger(__name__)
-
-
-class Lease(Protocol):
-    """Held by at most one process at a time; lost when the holder dies."""
-
-    @property
-    def held(self) -> bool: ...
-
-    def try_acquire(self) -> bool:
-        """True while this process holds the lease (taken now, or still held); never blocks for long."""
-
-    def release(self) -> None:
-        """Give the lease up; a no-op when not held."""
 
 
 class Component(Protocol):
@@ -37,7 +26,7 @@ class Component(Protocol):
 
 
 class Duties:
-    def __init__(self, lease: Lease, make: Callable[[], Sequence[Component]], *, every: float = 2.0) -> None:
+    def __init__(self, lease: ports.Lease, make: Callable[[], Sequence[Component]], *, every: float = 2.0) -> None:
         self.lease = lease
         self._make = make
         self._every = every

@@ -384,3 +384,23 @@ class Store(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Lease(Protocol):
+    """Held by at most one process at a time; lost when the holder dies (the duties' lease)."""
+
+    @property
+    def held(self) -> bool: ...
+
+    def try_acquire(self) -> bool:
+        """True while this process holds the lease (taken now, or still held); never blocks for long."""
+
+    def release(self) -> None:
+        """Give the lease up; a no-op when not held."""
+
+
+class OperationLocks(Protocol):
+    """Who drives which operation across replicas (`adapters/store/leases.py` on PostgreSQL)."""
+
+    def hold(self, operation_id: int) -> AbstractContextManager[bool]:
+        """Yields True when this process may drive the operation for the block, False when another does."""

@@ -1,6 +1,6 @@
 """The operation worker's loop body: claim queued operations, advance running ones, poll waiting approvals.
 
-With several replicas every worker sees every active operation; `OperationLocks` makes each drive only
+With several replicas every worker sees every active operation; `ports.OperationLocks` makes each drive only
 the operations it holds a lock on (an advisory lock per operation on PostgreSQL), so no two replicas
 ever take a step of the same operation at once.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 import random as _random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from contextlib import contextmanager
 
 import structlog
 
+from promobot import ports
 from promobot.domain import errors
 from promobot.domain.operations import Operation, State
 from promobot.service import advancing
@@ -84,13 +84,6 @@ class Backoff:
         self._until.pop(operation_id, None)
 
 
-class OperationLocks(Protocol):
-    """Who drives which operation across replicas (`adapters/store/leases.py` on PostgreSQL)."""
-
-    def hold(self, operation_id: int) -> AbstractContextManager[bool]:
-        """Yields True when this process may drive the operation for the block, False when another does."""
-
-
 class InProcess:
     """The single-process default: every operation is this process's to drive."""
 
@@ -99,7 +92,7 @@ class InProcess:
         yield True
 
 
-def tick(ctx: Context, backoff: Backoff, locks: OperationLocks | None = None) -> int:
+def tick(ctx: Context, backoff: Backoff, locks: ports.OperationLocks | None = None) -> int:
     """One pass; returns how many steps were taken. Operations another replica holds are left to it."""
     with ctx.store.unit_of_work() as uow:
         claimed = 0

@@ -37,7 +37,7 @@ def _key(*parts: str, bits: int) -> int:
 
 
 class SqlLease:
-    """A named lease (implements `promobot.duties.Lease`): `try_acquire()` until it answers True."""
+    """A named lease (implements `ports.Lease`): `try_acquire()` until it answers True."""
 
     def __init__(self, engine: Engine, name: str = "duties") -> None:
         self._postgresql = engine.dialect.name == "postgresql"
@@ -110,7 +110,7 @@ class SqlLease:
 
 
 class SqlOperationLocks:
-    """One lock per operation across every replica (implements `promobot.service.working.OperationLocks`)."""
+    """One lock per operation across every replica (implements `ports.OperationLocks`)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

@@ -20,8 +20,10 @@ from promobot.adapters.chat.console import ConsoleNotifier
 from promobot.adapters.chat.slack.bot import SlackBot
 from promobot.adapters.chat.slack.socket_mode import SocketModeRunner
 from promobot.adapters.chat.slack.web_api import SlackChat
+from promobot.adapters.engines import kubernetes_api
 from promobot.adapters.engines.argocd import ArgoCDEngine
-from promobot.adapters.engines.inbound import ArgoCDReader, FluxEngine, FluxReader
+from promobot.adapters.engines.flux_engine import FluxEngine
+from promobot.adapters.engines.inbound import ArgoCDReader, FluxReader
 from promobot.adapters.engines.local import LocalRuntime
 from promobot.adapters.forge.github import GitHubForge
 from promobot.adapters.forge.gitlab import GitLabForge
@@ -293,7 +295,25 @@ def _engine(
         return engine, None, {"argocd": reader}
     secret = e.webhook_secret.read(loaded.base)
     flux = FluxReader(secret=secret, template=e.kustomizations, envs=envs, apps=list(images), current=current)
-    return FluxEngine(), None, {"flux": flux}
+    flux_engine = FluxEngine(
+        current=current,
+        client=_kubernetes(loaded, e.kubernetes) if e.kubernetes is not None else None,
+        kustomizations=e.kustomizations,
+        namespace=e.namespace,
+        environments=e.kubernetes.environments if e.kubernetes is not None else (),
+        reconcile=e.reconcile,
+    )
+    return flux_engine, None, {"flux": flux}
+
+
+def _kubernetes(loaded: config.Loaded, k: config.KubernetesSettings) -> kubernetes_api.Client:
+    """The Kubernetes API client of the Flux engine: the pod's service account, or an explicit server."""
+    if k.in_cluster:
+        access = kubernetes_api.Access.in_cluster()
+    else:
+        ca = loaded.resolve(k.ca_file) if k.ca_file is not None else None
+        access = kubernetes_api.Access(str(k.url), loaded.resolve(str(k.token_file)), ca)
+    return kubernetes_api.Client(access, timeout=k.timeout_seconds)
 
 
 def _forge(loaded: config.Loaded, remotes: Mapping[str, str]) -> tuple[ports.Forge, ports.WebhookReader | None]:

@@ -149,12 +149,47 @@ class ArgoCDEngineSettings(Strict):
     timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+def _namespace_template(value: str) -> str:
+    probe = value.replace("{env}", "env").replace("{app}", "app")
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", probe):
+        raise ValueError("must be a Kubernetes namespace name, optionally with {env} and {app}, e.g. flux-system")
+    return value
+
+
+class KubernetesSettings(Strict):
+    """Where promobot reads Flux Kustomizations: its own cluster (`in_cluster`) or an API server by URL."""
+
+    in_cluster: bool = False
+    url: Annotated[str, Field(pattern=r"^https://[^\s/?#@]+(/[^\s?#]*)?$")] | None = None
+    token_file: Annotated[str, Field(min_length=1)] | None = None
+    ca_file: Annotated[str, Field(min_length=1)] | None = None
+    environments: list[Name] = []  # empty: every environment's Kustomizations are in this cluster
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> KubernetesSettings:
+        if self.in_cluster and (self.url or self.token_file or self.ca_file):
+            raise ValueError("`in_cluster: true` reads the pod's service account: drop url, token_file and ca_file")
+        if not self.in_cluster and (self.url is None or self.token_file is None):
+            raise ValueError("give `in_cluster: true`, or `url` (https://...) and `token_file` (and `ca_file`)")
+        return self
+
+
 class FluxEngineSettings(Strict):
-    """Flux: results from the notification-controller's generic-hmac provider."""
+    """Flux: results from the notification-controller's generic-hmac provider; Kustomizations read live."""
 
     kind: Literal["flux"]
     webhook_secret: TokenSource
     kustomizations: NameTemplate = "{app}-{env}"
+    namespace: Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_namespace_template)] = "flux-system"
+    kubernetes: KubernetesSettings | None = None
+    reconcile: bool = False  # annotate reconcile.fluxcd.io/requestedAt after each pin, as `flux reconcile` does
+
+    @model_validator(mode="after")
+    def _reconcile_needs_the_api(self) -> FluxEngineSettings:
+        if self.reconcile and self.kubernetes is None:
+            raise ValueError("`reconcile: true` needs `kubernetes`: promobot asks for it through the Kubernetes API")
+        return self
 
 
 ENGINE_KINDS = ("local", "argocd", "flux")
@@ -324,6 +359,10 @@ class Settings(Strict):
             unknown = sorted(set(self.forge.repositories) - {a.name for a in self.apps})
             if unknown:
                 raise ValueError(f"forge.repositories: {', '.join(unknown)} is not an app in `apps`")
+        if isinstance(self.engine, FluxEngineSettings) and self.engine.kubernetes is not None:
+            unknown = sorted(set(self.engine.kubernetes.environments) - {e.name for e in self.environments})
+            if unknown:
+                raise ValueError(f"engine.kubernetes.environments: {', '.join(unknown)} is not an environment")
         return self
 
     @field_validator("environments")

@@ -10,7 +10,7 @@ import pytest
 
 from promobot import bootstrap, config
 from promobot.adapters.engines.argocd import ArgoCDEngine
-from promobot.adapters.engines.inbound import FluxEngine
+from promobot.adapters.engines.flux_engine import FluxEngine
 from promobot.adapters.engines.local import LocalRuntime
 from promobot.adapters.forge.github import GitHubForge
 from promobot.adapters.forge.gitlab import GitLabForge

@@ -87,12 +87,3 @@ class FluxReader:
         report = event.report(target[0], target[1], pin.digest if pin is not None else "")
         return ports.Inbound(event.delivery, [report] if report is not None else [])
 
-
-class FluxEngine:
-    """`ports.Engine` for Flux: it reconciles by itself and reports through events, so nothing to ask."""
-
-    def sync(self, env: str, app: str) -> None:
-        return None
-
-    def status(self, env: str, app: str) -> ports.LiveStatus | None:
-        return None

@@ -7,8 +7,9 @@ not come from promobot itself.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from promobot.domain import errors
@@ -25,14 +26,42 @@ BASE_ENV = {
 }
 
 
-class GitFailed(errors.PermanentError):
-    """A git command exited non-zero; `stderr` holds what it said."""
+# `scheme://user:password@host`: what a URL's credentials look like in git's messages.
+USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]*@")
+# Git's closing advice after a failed ssh connection: true of every failure, so never the reason.
+ADVICE = ("please make sure you have the correct access rights", "and the repository exists.")
+HIDDEN = "***"
 
-    def __init__(self, args: Sequence[str], stderr: str, returncode: int) -> None:
-        first = (stderr.strip().splitlines() or ["(no output)"])[-1]
-        super().__init__(f"git {args[0] if args else ''} failed: {first}")
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` without the credentials of any URL in it and without any of `secrets`."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    return USERINFO.sub(rf"\1{HIDDEN}@", text)
+
+
+def reason(stderr: str, secrets: Iterable[str] = ()) -> str:
+    """The one line of git's stderr that says why it failed, scrubbed.
+
+    After an ssh failure git ends with "fatal: Could not read from remote repository." and advice; the
+    line ssh wrote before that (host key, permission denied) is the reason.
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    lines = [line for line in lines if line.lower() not in ADVICE]
+    for index, line in enumerate(lines):
+        if line.startswith("fatal: Could not read from remote repository") and index > 0:
+            return scrub(lines[index - 1], secrets)
+    return scrub(lines[-1], secrets) if lines else "(no output)"
+
+
+class GitFailed(errors.PermanentError):
+    """A git command exited non-zero; `stderr` holds what it said (scrubbed of credentials)."""
+
+    def __init__(self, args: Sequence[str], stderr: str, returncode: int, *, secrets: Iterable[str] = ()) -> None:
+        secrets = tuple(secrets)
+        super().__init__(f"git {args[0] if args else ''} failed: {reason(stderr, secrets)}")
         self.args_ = list(args)
-        self.stderr = stderr
+        self.stderr = scrub(stderr, secrets)
         self.returncode = returncode
 
 
@@ -52,10 +81,15 @@ def run(
     git_dir: Path | None = None,
     input: bytes | None = None,
     extra_env: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
     check: bool = True,
     timeout: float = 120.0,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run `git <args>`; raise GitFailed on a non-zero exit when `check`."""
+    """Run `git <args>`; raise GitFailed on a non-zero exit when `check`.
+
+    `extra_env` reaches this git process only (credentials travel there, never on argv); `secrets` are
+    the values its failure text must not show.
+    """
     argv = ["git"]
     if git_dir is not None:
         argv += ["--git-dir", str(git_dir)]
@@ -64,7 +98,7 @@ def run(
         argv, cwd=cwd, input=input, capture_output=True, env=env(extra_env), timeout=timeout, check=False
     )
     if check and done.returncode != 0:
-        raise GitFailed(args, done.stderr.decode(errors="replace"), done.returncode)
+        raise GitFailed(args, done.stderr.decode(errors="replace"), done.returncode, secrets=secrets)
     return done
 
 

@@ -1,13 +1,20 @@
-"""Real bare repositories in tmp_path, and a scratch clone that plays "someone else" pushing to them."""
+"""Real bare repositories in tmp_path, a scratch clone that plays "someone else" pushing to them, and
+the same repositories behind a real git smart-HTTP server (Basic auth) and a real sshd, both on loopback."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from promobot.adapters import gitcli
+from support import git_http, ssh_server
+from support.git_http import GitHttpServer
+
+USERNAME = "x-access-token"
+TOKEN = "ghs_Right0Token0For0Tests0Zq9"
 
 
 def git(*args: str, cwd: Path | None = None, input: str | None = None) -> str:
@@ -62,3 +69,22 @@ def bare(tmp_path: Path) -> Path:
 @pytest.fixture
 def scratch(bare: Path, tmp_path: Path) -> Scratch:
     return Scratch(bare, tmp_path / "scratch")
+
+
+@pytest.fixture
+def http_remote(bare: Path) -> Iterator[GitHttpServer]:
+    """The bare repository (and its siblings) over git's smart HTTP, for `x-access-token` and TOKEN only."""
+    with git_http.serve(GitHttpServer(bare.parent, username=USERNAME, token=TOKEN)) as server:
+        yield server
+
+
+@pytest.fixture
+def sshd(tmp_path: Path) -> Iterator[ssh_server.SshServer]:
+    """A real sshd on loopback; skipped where openssh-server is missing (not under CI=true)."""
+    reason = ssh_server.missing()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} on CI")
+        pytest.skip(reason)
+    with ssh_server.run(tmp_path / "ssh keys") as server:  # a space in the paths: quoting is tested too
+        yield server

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from promobot import ports
 from promobot.adapters import gitcli
-from promobot.adapters.git import commits, names
+from promobot.adapters.git import commits, credentials, names
 from promobot.adapters.git.mirror import Mirror
 from promobot.domain import errors
 
@@ -18,8 +18,8 @@ LOG = ("log", "--no-color", "--no-show-signature", commits.FORMAT)
 
 
 class GitAppRepo:
-    def __init__(self, remote: str, mirror: Path) -> None:
-        self.mirror = Mirror(remote, mirror)
+    def __init__(self, remote: str, mirror: Path, *, credential: credentials.Credential | None = None) -> None:
+        self.mirror = Mirror(remote, mirror, credential=credential)
         self._counts: dict[tuple[str, str], int] = {}
 
     def refresh(self) -> None:

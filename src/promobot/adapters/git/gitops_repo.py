@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from promobot.adapters.git import kustomize, names
+from promobot.adapters.git import credentials, kustomize, names
 from promobot.adapters.git.mirror import Mirror
 from promobot.domain import errors
 from promobot.domain.deployments import Pin
@@ -30,8 +30,9 @@ class GitOpsGitRepo:
         path_template: str = "{env}/{app}/kustomization.yaml",
         envs: Sequence[str],
         apps: Mapping[str, str],
+        credential: credentials.Credential | None = None,
     ) -> None:
-        self.mirror = Mirror(remote, mirror)
+        self.mirror = Mirror(remote, mirror, credential=credential)
         self.branch = names.branch(branch)
         self.ref = f"refs/heads/{self.branch}"
         self.envs = tuple(envs)

@@ -1,7 +1,9 @@
 """A warm bare mirror of one remote: created once, fetched on demand, pushed from with a lease.
 
 Shared by the application and GitOps repositories. One lock per mirror directory (a thread lock plus a
-file lock, so two threads or two processes never fetch into the same mirror at once).
+file lock, so two threads or two processes never fetch into the same mirror at once). Commands that talk
+to the remote get the remote's credential in their environment only (`credentials.access`), and their
+failures are scrubbed of it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from promobot.adapters import gitcli
-from promobot.adapters.git import names
+from promobot.adapters.git import credentials, names
 from promobot.domain import errors
 
 REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
@@ -39,8 +41,9 @@ def _path_lock(path: Path) -> _PathLock:
 
 
 class Mirror:
-    def __init__(self, remote: str, path: Path) -> None:
+    def __init__(self, remote: str, path: Path, *, credential: credentials.Credential | None = None) -> None:
         self.remote = names.remote(remote)
+        self.credential = credential
         self.path = Path(path).resolve()
         self._lock = _path_lock(self.path)
         self._ready = False
@@ -80,13 +83,21 @@ class Mirror:
     def out(self, args: Sequence[str], **kwargs: object) -> str:
         return self.git(args, **kwargs).stdout.decode().rstrip("\n")
 
+    def remote_git(
+        self, args: Sequence[str], **kwargs: object
+    ) -> tuple[subprocess.CompletedProcess[bytes], credentials.Access]:
+        """Run a git command that talks to the remote, with its credential; also what to scrub on failure."""
+        reach = credentials.access(self.credential, self.remote)
+        done = self.git(args, extra_env=reach.env, secrets=reach.secrets, **kwargs)
+        return done, reach
+
     def fetch(self) -> None:
         # fetch.writeCommitGraph: each fetch that brings commits extends the mirror's commit-graph, so
         # `log`/`rev-list` walks (diff, find_by_trailer) read generation numbers instead of parsing commits.
         args = ["-c", "fetch.writeCommitGraph=true", "fetch", "--quiet", "--prune", "--no-tags", "origin"]
-        done = self.git([*args, *REFSPECS], check=False)
+        done, reach = self.remote_git([*args, *REFSPECS], check=False)
         if done.returncode != 0:
-            reason = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+            reason = gitcli.reason(done.stderr.decode(errors="replace"), reach.secrets)
             raise errors.TemporaryError(f"could not fetch from the git remote: {reason}", retry_after=5.0)
 
     def ref(self, ref: str) -> str | None:
@@ -104,16 +115,17 @@ class Mirror:
             args.append(f"--force-with-lease={dst}:{lease}")
         elif force:
             args.append("--force")
-        done = self.git([*args, "origin", f"{src}:{dst}"], check=False)
+        done, reach = self.remote_git([*args, "origin", f"{src}:{dst}"], check=False)
         if done.returncode == 0:
             return True
         if any(line.startswith("!") for line in done.stdout.decode(errors="replace").splitlines()):
             return False
-        raise gitcli.GitFailed(args, done.stderr.decode(errors="replace"), done.returncode)
+        raise gitcli.GitFailed(args, done.stderr.decode(errors="replace"), done.returncode, secrets=reach.secrets)
 
     def remote_ref(self, ref: str) -> str | None:
         """What the remote's `ref` points at now (peeled to the commit for tags), or None."""
-        text = self.out(["ls-remote", "--end-of-options", "origin", ref, f"{ref}^{{}}"])
+        done, _ = self.remote_git(["ls-remote", "--end-of-options", "origin", ref, f"{ref}^{{}}"])
+        text = done.stdout.decode()
         found: dict[str, str] = {}
         for line in text.splitlines():
             sha, _, name = line.partition("\t")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from promobot.adapters import gitcli
 from promobot.domain import errors
 from promobot.domain.artifacts import FULL_SHA, SHA_PREFIX
 
@@ -62,5 +63,5 @@ def repo_path(value: str) -> str:
 def remote(value: str) -> str:
     """A remote URL or path that git cannot mistake for an option."""
     if not value or value.startswith("-") or any(c in value for c in "\n\r\0"):
-        raise errors.ConfigError(f"{value!r} is not a usable git remote")
+        raise errors.ConfigError(f"{gitcli.scrub(repr(value))} is not a usable git remote")
     return value

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from promobot.domain.operations import State
 from promobot.service import queries
@@ -64,7 +65,7 @@ def test_bad_or_stale_signatures_are_refused_with_401_and_nothing_is_done(
     assert (forged.status_code, stale.status_code) == (401, 401)
     time.sleep(0.3)
     assert [op.kind for op in queries.recent(ctx)] == ["deploy"]
-    assert slack.of("response_url") == [] and slack.of("auth.test") == []
+    assert slack.of("response_url") == [] and len(slack.of("auth.test")) == 1  # the start-up check alone
 
 
 def test_a_slash_command_is_acked_at_once_while_the_work_is_slow(
@@ -79,6 +80,40 @@ def test_a_slash_command_is_acked_at_once_while_the_work_is_slow(
     assert "Working on it" in answer.text
     diff = slack.wait_for(lambda: slack.of("response_url"), timeout=10)
     assert "next: /promote web:dev-" in diff[0]["text"]
+
+
+def test_the_bot_token_is_checked_once_at_start_and_no_ack_waits_on_slack(
+    server: SlackServer, slack: FakeSlack, world: tuple[Context, World]
+) -> None:
+    ctx, w = world
+    w.developed(ctx)
+    assert len(slack.of("auth.test")) == 1  # checked while the server started, before any request
+    slack.fail("auth.test", *[(503, "service_unavailable")] * 20)  # Slack's auth.test down from now on
+    w.repos["web"].refresh = lambda: time.sleep(1.0)  # type: ignore[method-assign]
+    answers = [server.slash("U0DEV", "/diff", "development qa", slack.response_url(n)) for n in range(3)]
+    assert [(a.status_code, a.text) for a in answers] == [(200, "Working on it…")] * 3  # acked before the work
+    assert slack.of("response_url") == []  # the work is still under way
+    diffs = slack.wait_for(lambda: len(slack.of("response_url")) >= 3 and slack.of("response_url"), timeout=20)
+    assert all("next: /promote web:dev-" in d["text"] for d in diffs)
+    assert len(slack.of("auth.test")) == 1
+
+
+def test_a_refused_bot_token_is_one_log_line_at_start_and_commands_still_answer(
+    world: tuple[Context, World], slack: FakeSlack, tmp_path: Path
+) -> None:
+    slack.fail("auth.test", (200, "invalid_auth"))
+    with capture_logs() as logged:
+        running = SlackServer(world[0], tmp_path / "server", slack).start()
+    try:
+        errors = [e for e in logged if e["log_level"] == "error"]
+        assert len(errors) == 1 and "invalid_auth" in errors[0]["problem"]
+        assert "xoxb-test-token" not in repr(logged)
+        answer = running.slash("U0DEV", "/promobot", "help", slack.response_url(1))
+        assert answer.status_code == 200
+        [reply] = slack.wait_for(lambda: slack.of("response_url"))
+        assert "/promote" in reply["text"]
+    finally:
+        running.stop()
 
 
 def test_an_unmapped_user_is_refused_alone_and_nothing_happens(

@@ -1,8 +1,11 @@
 """The Bolt app: slash commands, button clicks and @-mentions, acknowledged at once and handled after.
 
+`start` checks the bot token with Slack once (`auth.test`); Bolt is then told who the bot is from that answer
+for every request, so no request ever waits on Slack (Bolt alone would call `auth.test` on the first one).
 `handle_http` verifies the v0 signature (5-minute window) before anything else, then lets Bolt dispatch.
 Each listener acks (Slack wants it within 3 s) in the dispatching thread and queues the rest on the bot's
-own worker threads, so an ack never waits for the database, git or Slack: there the caller is told it is
+own worker threads, so `handle_http` never blocks (the web layer calls it on its event loop) and an ack
+never waits for the database, git or Slack: there the caller is told it is
 being worked on (a slash command's ack says it; a click or a mention gets an ephemeral message, not repeated
 for Slack's retries), the words go to `ports.ChatCommands`, and the reply goes to the caller alone. The
 delivery key it passes is the same for a retried event (its `event_id`) and for a double click (user,
@@ -20,10 +23,13 @@ from typing import Any
 
 import structlog
 from slack_bolt import Ack, App, BoltRequest
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from promobot import ports
 from promobot.adapters.chat.slack.web_api import SlackChat
+from promobot.domain import errors
 
 log = structlog.get_logger(__name__)
 COMMANDS = ("/promote", "/rollback", "/list", "/diff", "/promobot")
@@ -54,10 +60,17 @@ class SlackBot:
         self._working = working
         self._failed = failed
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="slack-work")
+        self._identity: dict[str, Any] = {}  # auth.test's answer, from `start`
+
+        def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+            return self._authorize(enterprise_id, team_id, user_id)  # Bolt passes arguments by their names
+
         self.app = App(
             signing_secret=signing_secret,
-            client=chat.client,
-            token_verification_enabled=False,
+            # Bolt's own client has no token (it would call auth.test on the first request); `_authorize`
+            # hands it the bot token. Socket Mode opens its connection through it with the app token.
+            client=WebClient(base_url=chat.client.base_url, timeout=chat.client.timeout),
+            authorize=authorize,
             process_before_response=True,  # listeners run in the caller's thread: they only ack and queue
             logger=logging.getLogger("promobot.slack.bolt"),
         )
@@ -74,11 +87,32 @@ class SlackBot:
         return answer.status, answer.first_headers_without_set_cookie(), answer.body
 
     def start(self) -> None:
-        """Nothing to start: the worker threads start with the first command."""
+        """Check the bot token with Slack once, before any request; a failure is one log line, not fatal.
+
+        Slash commands and clicks are still answered through their response URLs (which need no token);
+        messages to channels fail until the token is fixed. The worker threads start with the first command.
+        """
+        try:
+            self._identity = self._chat.identity()
+        except errors.PromobotError as exc:
+            log.error("Slack bot token check failed at start-up", problem=exc.message, hint="check slack.bot_token")
+            return
+        log.info("Slack bot token checked", team=self._identity.get("team_id"), bot_user=self._identity.get("user_id"))
 
     def stop(self) -> None:
         """Finish the work already queued, then stop the worker threads."""
         self._pool.shutdown(wait=True)
+
+    def _authorize(self, enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        """Bolt's authorization of each request, from the start-up check: never calls Slack."""
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            bot_token=self._chat.client.token,
+            bot_id=self._identity.get("bot_id"),
+            bot_user_id=self._identity.get("user_id"),  # Bolt ignores events the bot itself caused
+        )
 
     # --- listeners (Bolt injects arguments by name) ---------------------------------------------------
     def _slash(self, ack: Ack, command: dict[str, Any]) -> None:

@@ -5,6 +5,10 @@ the head or target changes; a second open merge request for the same source bran
 `message`; accepting with a `sha` that is not the head is a 409, an unapproved or closed merge request a 405,
 a conflicting one a 406; a bad token is a 401 `{"message": "401 Unauthorized"}`. Projects are addressed by
 URL-encoded path or numeric id. `webhook()` builds deliveries with `X-Gitlab-Token`.
+
+Given `git_dirs` (project -> a real bare repository), branch heads and commits are the bare repository's
+own, read afresh on every request, and a merge writes a real merge commit (with the `merge_commit_message`
+given) into it and moves the target branch there, as GitLab does on its side of a clone.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -37,8 +43,15 @@ class MergeRequest:
 
 
 class FakeGitLab(JsonApp):
-    def __init__(self, *, token: str = "glpat-fake0token0for0tests", projects: tuple[str, ...] = ("acme/web",)) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = "glpat-fake0token0for0tests",
+        projects: tuple[str, ...] = ("acme/web",),
+        git_dirs: dict[str, Path] | None = None,
+    ) -> None:
         super().__init__()
+        self.git_dirs = dict(git_dirs or {})
         self.token = token
         self.ids = {path: 100 + n for n, path in enumerate(projects)}
         self.branches: dict[str, dict[str, str]] = {p: {} for p in projects}
@@ -83,6 +96,7 @@ class FakeGitLab(JsonApp):
 
     # --- the API side -----------------------------------------------------------------------------------
     def handle(self, request: Request) -> Answer:
+        self._read_git()
         token = request.headers.get("private-token") or request.headers.get("authorization", "").removeprefix("Bearer ")
         if token != self.token:
             return Answer(401, {"message": "401 Unauthorized"})
@@ -168,7 +182,7 @@ class FakeGitLab(JsonApp):
         return Answer(200, self._json(mr))
 
     def get_commit(self, request: Request, project: str, _: Any, found: Any) -> Answer:
-        commit = self.commits.get(found["sha"])
+        commit = self.commits.get(found["sha"]) or self._git_commit(project, found["sha"])
         if commit is None:
             return Answer(404, {"message": "404 Commit Not Found"})
         message = commit["message"]
@@ -184,6 +198,30 @@ class FakeGitLab(JsonApp):
         )
 
     # --- helpers ------------------------------------------------------------------------------------------
+    def _git(self, project: str, *args: str, input: str | None = None) -> str:
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.git_dirs[project]), *args], input=input, capture_output=True, text=True
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    def _read_git(self) -> None:
+        """Take the bare repositories' branch heads as GitLab's (a push there is a push to GitLab)."""
+        for project in self.git_dirs:
+            listed = self._git(project, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads/")
+            heads = dict(line.split(" ", 1) for line in listed.splitlines() if line)
+            for branch, sha in heads.items():
+                if self.branches[project].get(branch) != sha:
+                    self.push(project, branch, sha)
+            for gone in set(self.branches[project]) - set(heads):
+                del self.branches[project][gone]
+
+    def _git_commit(self, project: str, sha: str) -> dict[str, Any] | None:
+        if project not in self.git_dirs or self._git(project, "cat-file", "-t", sha) != "commit":
+            return None
+        message = self._git(project, "log", "-1", "--format=%B", sha)
+        parents = self._git(project, "log", "-1", "--format=%P", sha).split()
+        return {"message": message, "parents": parents}
+
     def _project(self, ref: str) -> str | None:
         for path, number in self.ids.items():
             if ref in (path, str(number)):
@@ -191,7 +229,13 @@ class FakeGitLab(JsonApp):
         return None
 
     def _merge(self, mr: MergeRequest, message: str) -> str:
-        sha = self.commit(message, (self.branches[mr.project][mr.base], mr.sha))
+        base_head = self.branches[mr.project][mr.base]
+        if mr.project in self.git_dirs:
+            tree = self._git(mr.project, "rev-parse", f"{mr.sha}^{{tree}}")
+            sha = self._git(mr.project, "commit-tree", tree, "-p", base_head, "-p", mr.sha, "-F", "-", input=message)
+            self._git(mr.project, "update-ref", f"refs/heads/{mr.base}", sha, base_head)
+        else:
+            sha = self.commit(message, (base_head, mr.sha))
         self.branches[mr.project][mr.base] = sha
         mr.state, mr.merge_commit_sha = "merged", sha
         return sha

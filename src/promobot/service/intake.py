@@ -169,12 +169,17 @@ def apply_report(ctx: Context, uow: ports.UnitOfWork, event: DeploymentReported)
 
 
 def after_report(ctx: Context, event: DeploymentReported, applied: Applied) -> None:
-    """Once the report's transaction committed: tell who listens, finish the operation it ends, wake the worker."""
+    """Once the report's transaction committed: tell who listens, finish the operation it ends, wake the worker.
+
+    The worker is woken only for a deployment some operation made: no operation waits on any other, and a
+    burst of reports would otherwise keep the worker scanning the operations table between them.
+    """
     current, operation = applied.deployment, applied.operation
     if current is None:
         return
     ctx.notifier.deployment_changed(current)
-    finished = event.state.finished and operation is not None and operation.state is State.RUNNING
-    if finished and operation is not None and operation.step is Step.DEPLOYING:
+    if operation is None:
+        return
+    if event.state.finished and operation.state is State.RUNNING and operation.step is Step.DEPLOYING:
         advancing.finish(ctx, operation, current)
     ctx.wake_worker()

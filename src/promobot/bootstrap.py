@@ -222,7 +222,7 @@ def wire_slack(app: Application, slack: config.SlackSettings, base: Path, chat_u
     ctx = app.ctx
     chat = SlackChat(slack.bot_token.read(base), base_url=slack.api_url)
     channels = reporting.Channels(slack.channels.default, slack.channels.apps, slack.channels.envs)
-    reporter = reporting.ChatReporter(ctx.store, chat, ctx.pipeline, channels)
+    reporter = reporting.ChatReporter(ctx.store, chat, ctx.pipeline, channels, checkpoint=ctx.checkpoint)
     ctx.notifier = reporting.Notifiers([ctx.notifier, reporter])
     bot = SlackBot(
         signing_secret=slack.signing_secret.read(base),

@@ -34,6 +34,9 @@ POINTS = (
     "rollback.pin_written",  # the earlier artifact is pinned again, nothing recorded
     "rollback.recorded",  # its deployment record is saved, the engine not yet told
     "rollback.branch_pushed",  # the branch holds the earlier tree again, not yet saved
+    # chat (Slack): an operation's first post
+    "chat.claimed",  # the first post is claimed in the store, not yet made
+    "chat.posted",  # the first post is made, its message id not yet recorded
 )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from promobot.domain.artifacts import Artifact
@@ -211,7 +212,11 @@ class Posted:
 class Chat(Protocol):
     """A chat workspace (Slack): post, update in place, reply in a thread, or whisper to one person."""
 
-    def post(self, channel: str, message: ChatMessage) -> Posted: ...
+    def post(self, channel: str, message: ChatMessage, *, key: str = "") -> Posted:
+        """A new top-level message; `key` (when given) marks it so `find` finds it again."""
+
+    def find(self, channel: str, key: str) -> Posted | None:
+        """The top-level message posted with `key` among the channel's recent ones, or None."""
 
     def update(self, channel: str, ts: str, message: ChatMessage) -> None: ...
 
@@ -240,6 +245,14 @@ class ChatRequest:
 class ChatCommands(Protocol):
     def handle(self, request: ChatRequest) -> ChatMessage:
         """Do what was asked (or refuse) and return the reply for the caller alone."""
+
+
+class ChatClaim(StrEnum):
+    """Who makes an operation's first chat post: exactly one reporter across every replica."""
+
+    FIRST = "first"  # nobody claimed it: post
+    AGAIN = "again"  # an earlier claim never recorded its message: look for it in the channel, else post
+    TAKEN = "taken"  # posted already, or another reporter is posting it now: update it once it is recorded
 
 
 class Operations(Protocol):
@@ -272,6 +285,15 @@ class Operations(Protocol):
 
     def set_chat_message(self, operation_id: int, channel: str, ts: str) -> None:
         """Remember the chat message that reports this operation (only these two columns are written)."""
+
+    def claim_chat_message(self, operation_id: int, channel: str, *, stale_after: float) -> ChatClaim:
+        """Claim the operation's first chat post (in `channel`) before making it; see `ChatClaim`.
+
+        A claim that has no message after `stale_after` seconds (its poster died) may be claimed again.
+        """
+
+    def release_chat_message(self, operation_id: int) -> None:
+        """Give a claim up after a failed post; the next claim is `AGAIN` (the post may have landed)."""
 
 
 class Artifacts(Protocol):

@@ -2,8 +2,9 @@
 
 It records every `chat.*` call and every response_url post, answers `auth.test`, `chat.getPermalink` (GET)
 and `apps.connections.open` (with `socket_url`, a fake Socket Mode endpoint), gives each posted message
-a `ts`, and can be told to answer the next calls of a method with an HTTP status (429 with Retry-After) or
-a Slack error. `base_url` goes to WebClient; `response_url(n)` is a response URL pointing back here.
+a `ts` and keeps it (with its metadata) for `conversations.history`, lists `CHANNELS` for
+`conversations.list`, and can be told to answer the next calls of a method with an HTTP status (429 with
+Retry-After) or a Slack error. `base_url` goes to WebClient; `response_url(n)` is a response URL pointing back here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ CHANNELS = {"#deploys": "C0DEPLOYS", "#prod": "C0PROD"}
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.messages: list[dict[str, Any]] = []  # every chat.postMessage as posted: channel id, ts, metadata
         self.failures: dict[str, list[tuple[int, str]]] = {}  # method -> [(http status, slack error)]
         self.socket_url = ""  # what apps.connections.open answers
         self._ts = itertools.count(1)
@@ -78,9 +80,34 @@ class FakeSlack:
             return 200, {}, {"ok": True, "channel": channel, "permalink": link}
         if name == "response_url":
             return 200, {}, {"ok": True}
+        if name == "conversations.list":
+            listed = [{"id": cid, "name": channel.lstrip("#")} for channel, cid in CHANNELS.items()]
+            return 200, {}, {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
+        if name == "conversations.history":
+            return 200, {}, {"ok": True, "messages": self.history(str(body.get("channel", "")))}
         channel = CHANNELS.get(str(body.get("channel", "")), str(body.get("channel", "")))
         ts = str(body.get("ts") or f"1700000000.{next(self._ts):06d}")
+        if name == "chat.postMessage":
+            with self._lock:
+                self.messages.append({**body, "channel": channel, "ts": ts})
         return 200, {}, {"ok": True, "channel": channel, "ts": ts}
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """The channel's top-level messages, newest first, as `conversations.history` lists them."""
+        with self._lock:
+            return [m for m in reversed(self.messages) if m["channel"] == channel and "thread_ts" not in m]
+
+    def top_level(self) -> list[dict[str, Any]]:
+        """Every top-level message posted (not thread replies), oldest first."""
+        with self._lock:
+            return [m for m in self.messages if "thread_ts" not in m]
+
+    def latest_text(self, ts: str) -> str:
+        """What the message `ts` says now: its post, or the last `chat.update` of it."""
+        with self._lock:
+            texts = [b["text"] for n, b in self.calls if (n == "chat.update" and b.get("ts") == ts)]
+            posted = [m["text"] for m in self.messages if m["ts"] == ts]
+        return (texts or posted or [""])[-1]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

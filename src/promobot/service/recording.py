@@ -89,6 +89,12 @@ class RecordingOperations:
     def set_chat_message(self, operation_id: int, channel: str, ts: str) -> None:
         self._inner.set_chat_message(operation_id, channel, ts)
 
+    def claim_chat_message(self, operation_id: int, channel: str, *, stale_after: float) -> ports.ChatClaim:
+        return self._inner.claim_chat_message(operation_id, channel, stale_after=stale_after)
+
+    def release_chat_message(self, operation_id: int) -> None:
+        self._inner.release_chat_message(operation_id)
+
     def _seen(self, operations: list[Operation]) -> list[Operation]:
         self._states.update((op.id, op.state) for op in operations if op.id is not None)
         return operations

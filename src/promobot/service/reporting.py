@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from promobot.domain.deployments import Deployment
 from promobot.domain.operations import Operation, OperationEvent
 from promobot.domain.pipeline import Pipeline
 from promobot.messages import operations
+from promobot.service import posting
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +55,10 @@ class Notifiers:
             notifier.deployment_changed(deployment)
 
 
+def _pass(_: str) -> None:
+    return None
+
+
 def report(
     store: ports.Store,
     chat: ports.Chat,
@@ -60,28 +66,37 @@ def report(
     channels: Channels,
     change: Operation,
     threaded: dict[int, int] | None = None,
-) -> None:
+    *,
+    stale_after: float = posting.STALE_AFTER,
+    checkpoint: Callable[[str], None] = _pass,
+) -> bool:
     """Post the operation's message (or update it in place), then add a thread line for every state change
-    not yet in its thread, oldest first.
+    not yet in its thread, oldest first. False when another reporter is making the first post right now:
+    report `change` again a little later (it will update that message).
 
     `threaded` counts, per operation, the changes already in the thread; the reporter keeps it. After a
     restart it is empty, and only the changes made since `change` are added (those before are in the thread).
     """
     if change.id is None:
-        return
+        return True
     threaded = {} if threaded is None else threaded
     with store.unit_of_work() as uow:
         current = uow.operations.get(change.id)
         events = uow.operations.events(change.id)
     if current is None:
-        return
+        return True
     message = operations.operation(current, pipeline)
     if not current.chat_ts:
-        posted = chat.post(channels.of(current.app, current.env), message)
-        with store.unit_of_work() as uow:
-            uow.operations.set_chat_message(change.id, posted.channel, posted.ts)
-            uow.commit()
-        channel, ts, done = posted.channel, posted.ts, 0
+        channel = channels.of(current.app, current.env)
+        first = posting.first_post(
+            store, chat, change.id, channel, message, stale_after=stale_after, checkpoint=checkpoint
+        )
+        if first is None:
+            return False
+        if first.earlier:  # posted by a reporter that died before recording it: bring it up to date
+            chat.update(first.posted.channel, first.posted.ts, message)
+        # the thread is answered only once the message is recorded, so a first post has an empty thread
+        channel, ts, done = first.posted.channel, first.posted.ts, 0
     else:
         chat.update(current.chat_channel, current.chat_ts, message)
         channel, ts = current.chat_channel, current.chat_ts
@@ -92,6 +107,7 @@ def report(
         threaded[change.id] += 1
     if change.state.finished:  # its last change: nothing more will come to the thread
         threaded.pop(change.id, None)
+    return True
 
 
 def _before(events: Sequence[OperationEvent], at: datetime | None) -> int:
@@ -112,14 +128,34 @@ def thread_link(chat: ports.Chat | None, operation: Operation) -> str:
 
 
 class ChatReporter:
-    """A Notifier that queues operation changes and reports them to chat from its own thread."""
+    """A Notifier that queues operation changes and reports them to chat from its own thread.
+
+    A change whose operation's first post another reporter is making is reported again every `later`
+    seconds (only the newest change of each operation is kept), until that post is recorded or its claim
+    went stale (`stale_after`).
+    """
 
     def __init__(
-        self, store: ports.Store, chat: ports.Chat, pipeline: Pipeline, channels: Channels, *, size: int = 1000
+        self,
+        store: ports.Store,
+        chat: ports.Chat,
+        pipeline: Pipeline,
+        channels: Channels,
+        *,
+        size: int = 1000,
+        later: float = 1.0,
+        stale_after: float = posting.STALE_AFTER,
+        checkpoint: Callable[[str], None] = _pass,
     ) -> None:
         self._args = (store, chat, pipeline, channels)
+        self._stale_after = stale_after
+        self._checkpoint = checkpoint
         self._threaded: dict[int, int] = {}  # per operation, the changes in its thread (this thread only)
         self._queue: queue.Queue[Operation | None] = queue.Queue(maxsize=size)
+        self._later = later
+        self._waiting: dict[int, Operation] = {}  # operation id -> its newest change, to report again
+        self._timers: dict[int, threading.Timer] = {}
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="chat-reporter", daemon=True)
 
     def operation_changed(self, operation: Operation) -> None:
@@ -135,13 +171,33 @@ class ChatReporter:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            timers = list(self._timers.values())
+            self._timers.clear()
+            self._waiting.clear()
+        for timer in timers:
+            timer.cancel()
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout)
 
-    def drain(self) -> None:
-        """Wait until every queued change is reported (for tests and a clean stop)."""
-        self._queue.join()
+    @property
+    def waiting(self) -> int:
+        """How many operations wait to be reported again (another reporter makes their first post)."""
+        with self._lock:
+            return len(self._waiting)
+
+    def drain(self, timeout: float = 60.0) -> None:
+        """Wait until every queued change is reported, those to report again too (tests, a clean stop)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._queue.join()
+            with self._lock:
+                if not self._waiting and not self._queue.unfinished_tasks:
+                    return
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
 
     def _run(self) -> None:
         while True:
@@ -149,10 +205,38 @@ class ChatReporter:
             try:
                 if change is None:
                     return
-                report(*self._args, change, self._threaded)
+                done = report(
+                    *self._args, change, self._threaded, stale_after=self._stale_after, checkpoint=self._checkpoint
+                )
+                if not done:
+                    self._again(change)
             except errors.PromobotError as exc:
                 log.warning("chat report failed", operation=change.id if change else None, error=str(exc))
             except Exception:
                 log.exception("chat report crashed; the reporter goes on")
             finally:
                 self._queue.task_done()
+
+    def _again(self, change: Operation) -> None:
+        """Report the operation again after a rest; one pending report per operation, its newest change."""
+        assert change.id is not None
+        with self._lock:
+            pending = change.id in self._waiting
+            self._waiting[change.id] = change
+            if pending:
+                return
+            timer = threading.Timer(self._later, self._requeue, (change.id,))
+            timer.daemon = True
+            self._timers[change.id] = timer
+        timer.start()
+
+    def _requeue(self, operation_id: int) -> None:
+        with self._lock:  # taken from the waiting and put on the queue at once, so `drain` sees one or the other
+            self._timers.pop(operation_id, None)
+            change = self._waiting.pop(operation_id, None)
+            if change is None:
+                return
+            try:
+                self._queue.put_nowait(change)
+            except queue.Full:
+                log.warning("chat report dropped: the queue is full", operation=operation_id)

@@ -10,7 +10,7 @@ are serialised anyway.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, insert, or_, select, update
@@ -21,7 +21,7 @@ from promobot.adapters.store import operation_rows, writes
 from promobot.adapters.store.tables import approvals, operation_events, operations
 from promobot.domain import errors
 from promobot.domain.operations import Kind, Operation, OperationEvent, State
-from promobot.ports import Clock
+from promobot.ports import ChatClaim, Clock
 
 ACTIVE = (str(State.RUNNING), str(State.AWAITING_APPROVAL))
 UNFINISHED = (str(State.QUEUED), *ACTIVE)
@@ -108,6 +108,28 @@ class SqlOperations:
 
     def set_chat_message(self, operation_id: int, channel: str, ts: str) -> None:
         self._update(operation_id, {"chat_channel": channel, "chat_ts": ts})
+
+    def claim_chat_message(self, operation_id: int, channel: str, *, stale_after: float) -> ChatClaim:
+        row = self._session.execute(
+            select(operations.c.chat_channel, operations.c.chat_ts, operations.c.chat_claimed_at)
+            .where(operations.c.id == operation_id)
+            .with_for_update()
+        ).first()
+        now = self._clock.now()
+        if row is None or row.chat_ts:
+            return ChatClaim.TAKEN
+        if row.chat_claimed_at is not None and row.chat_claimed_at > now - timedelta(seconds=stale_after):
+            return ChatClaim.TAKEN
+        self._update(operation_id, {"chat_channel": channel, "chat_claimed_at": now})
+        return ChatClaim.AGAIN if row.chat_channel else ChatClaim.FIRST
+
+    def release_chat_message(self, operation_id: int) -> None:
+        with self._session.begin_nested():
+            self._session.execute(
+                update(operations)
+                .where(operations.c.id == operation_id, operations.c.chat_ts == "")
+                .values(chat_claimed_at=None)
+            )
 
     def _update(self, operation_id: int, values: dict[str, Any]) -> None:
         with self._session.begin_nested():

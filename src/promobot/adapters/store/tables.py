@@ -60,6 +60,7 @@ operations = Table(
     Column("deployment_id", BigInteger().with_variant(Integer, "sqlite"), nullable=True),
     Column("chat_channel", String(NAME), nullable=False, server_default=""),
     Column("chat_ts", String(NAME), nullable=False, server_default=""),
+    Column("chat_claimed_at", UtcDateTime, nullable=True),  # the first post claimed, not yet made
     Index(None, "state", "id"),
     Index(None, "app", "env", "id"),
     Index(

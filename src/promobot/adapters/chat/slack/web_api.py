@@ -24,6 +24,8 @@ from promobot import ports
 from promobot.domain import errors
 
 PERMALINKS = 10_000  # cached at most; the cache starts over when full
+METADATA = "promobot_message"  # the event_type of the metadata `post(key=...)` attaches
+HISTORY = 200  # how many of a channel's newest messages `find` looks through
 TEMPORARY = {"ratelimited", "service_unavailable", "internal_error", "request_timeout", "fatal_error"}
 
 
@@ -44,11 +46,50 @@ class SlackChat:
         self._timeout = timeout
         self._sleep = sleep
         self._permalinks: dict[tuple[str, str], str] = {}
+        self._channels: dict[str, str] = {}  # "#name" -> channel id
         self._lock = threading.Lock()
 
-    def post(self, channel: str, message: ports.ChatMessage) -> ports.Posted:
-        found = self._call("chat.postMessage", {"channel": channel, **_body(message)})
+    def post(self, channel: str, message: ports.ChatMessage, *, key: str = "") -> ports.Posted:
+        body = {"channel": channel, **_body(message)}
+        if key:  # message metadata: `find` reads it back from the channel's history
+            body["metadata"] = {"event_type": METADATA, "event_payload": {"key": key}}
+        found = self._call("chat.postMessage", body)
         return ports.Posted(str(found.get("channel", channel)), str(found["ts"]))
+
+    def find(self, channel: str, key: str) -> ports.Posted | None:
+        """Among the channel's `HISTORY` newest messages, the one posted with `key` (conversations.history)."""
+        channel_id = self._channel_id(channel)
+        answer = self._call(
+            "conversations.history",
+            {"channel": channel_id, "limit": str(HISTORY), "include_all_metadata": "true"},
+            verb="GET",
+        )
+        for found in answer.get("messages") or []:
+            metadata = found.get("metadata") or {}
+            if metadata.get("event_type") == METADATA and (metadata.get("event_payload") or {}).get("key") == key:
+                return ports.Posted(channel_id, str(found["ts"]))
+        return None
+
+    def _channel_id(self, channel: str) -> str:
+        """A channel's id: as configured, or looked up by name for `#name` (conversations.list, cached)."""
+        if not channel.startswith("#"):
+            return channel
+        with self._lock:
+            known = self._channels.get(channel)
+        if known:
+            return known
+        cursor = ""
+        while True:
+            query = {"types": "public_channel,private_channel", "exclude_archived": "true", "limit": "1000"}
+            answer = self._call("conversations.list", {**query, **({"cursor": cursor} if cursor else {})}, verb="GET")
+            for found in answer.get("channels") or []:
+                if f"#{found.get('name', '')}" == channel:
+                    with self._lock:
+                        self._channels[channel] = str(found["id"])
+                    return str(found["id"])
+            cursor = str((answer.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                raise errors.PermanentError(f"Slack has no channel {channel} this bot can see")
 
     def update(self, channel: str, ts: str, message: ports.ChatMessage) -> None:
         self._call("chat.update", {"channel": channel, "ts": ts, **_body(message)})

@@ -121,19 +121,30 @@ def _awaiting_artifact(ctx: Context, operation: Operation) -> bool:
         digest, revision = artifact.digest, artifact.revision
     if operation.kind is Kind.DEPLOY and _held(ctx, operation):
         return False
-    pin = Pin(image=image, tag=operation.target_tag, digest=digest)
-    ctx.gitops.write_pin(operation.env, operation.app, pin, message=_pin_message(operation))
-    ctx.checkpoint("deploy.pin_written")
-    if operation.kind is Kind.PROMOTE:  # a promotion releases a rollback's hold; an auto-deploy never does
-        with ctx.store.unit_of_work() as uow:
-            uow.holds.clear(operation.app, operation.env)
-            uow.commit()
-    operation.pinned_digest = digest
-    deployment = _deployment(operation, digest, revision)
-    _save(ctx, operation.at(Step.DEPLOYING, f"pinned {operation.app}:{operation.target_tag}; deploying"), deployment)
-    ctx.checkpoint("deploy.recorded")
-    ctx.engine.sync(operation.env, operation.app)
+    _pin(ctx, operation, digest, revision, Step.DEPLOYING, f"pinned {operation.app}:{operation.target_tag}; deploying")
     return True
+
+
+def _pin(ctx: Context, operation: Operation, digest: str, revision: str, step: Step, message: str) -> None:
+    """Pin `digest` in GitOps, move the environment's hold, record the deployment with `step`, ask for a sync.
+
+    The fault points are `deploy.*` (a promotion or an auto-deploy) or `rollback.*`.
+    """
+    faults = "rollback" if operation.kind is Kind.ROLLBACK else "deploy"
+    pin = Pin(image=ctx.pipeline.app(operation.app).image, tag=operation.target_tag, digest=digest)
+    ctx.gitops.write_pin(operation.env, operation.app, pin, message=_pin_message(operation))
+    ctx.checkpoint(f"{faults}.pin_written")
+    with ctx.store.unit_of_work() as uow:
+        if operation.kind is Kind.PROMOTE:  # a promotion releases a rollback's hold; an auto-deploy never does
+            uow.holds.clear(operation.app, operation.env)
+        elif operation.kind is Kind.ROLLBACK and ctx.pipeline.env(operation.env).auto_deploy:
+            hold = Hold(operation.app, operation.env, operation.target_tag, operation.requested_by, ctx.clock.now())
+            uow.holds.set(hold)  # an auto-deploy environment stays on it until the next promotion
+        uow.commit()
+    operation.pinned_digest = digest
+    _save(ctx, operation.at(step, message), _deployment(operation, digest, revision))
+    ctx.checkpoint(f"{faults}.recorded")
+    ctx.engine.sync(operation.env, operation.app)
 
 
 def _held(ctx: Context, operation: Operation) -> bool:
@@ -157,25 +168,11 @@ def _rollback_pin(ctx: Context, operation: Operation) -> bool:
     image = ctx.pipeline.app(operation.app).image
     if not ctx.registry.exists(image, operation.pinned_digest):
         raise errors.PermanentError(f"{operation.artifact} ({operation.pinned_digest[:19]}) is gone from the registry")
-    pin = Pin(image=image, tag=operation.target_tag, digest=operation.pinned_digest)
-    ctx.gitops.write_pin(operation.env, operation.app, pin, message=_pin_message(operation))
-    ctx.checkpoint("rollback.pin_written")
     with ctx.store.unit_of_work() as uow:
         built = uow.artifacts.get(operation.app, operation.target_tag)
-        if ctx.pipeline.env(operation.env).auto_deploy:
-            uow.holds.set(
-                Hold(operation.app, operation.env, operation.target_tag, operation.requested_by, ctx.clock.now())
-            )
-        uow.commit()
     revision = built.revision if built else operation.source_revision
-    deployment = _deployment(operation, operation.pinned_digest, revision)
-    _save(
-        ctx,
-        operation.at(Step.PINNED, f"pinned {operation.artifact} again; restoring its tree on the branch"),
-        deployment,
-    )
-    ctx.checkpoint("rollback.recorded")
-    ctx.engine.sync(operation.env, operation.app)
+    message = f"pinned {operation.artifact} again; restoring its tree on the branch"
+    _pin(ctx, operation, operation.pinned_digest, revision, Step.PINNED, message)
     return True
 
 

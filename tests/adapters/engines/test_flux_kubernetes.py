@@ -193,10 +193,9 @@ def test_a_busy_api_server_is_a_temporary_error(kube: FakeKubernetes, token_file
 
 def test_in_cluster_access_reads_the_pods_service_account(tmp_path: Path) -> None:
     (tmp_path / "token").write_text(TOKEN)
-    (tmp_path / "namespace").write_text("promobot\n")
     environ = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
     access = kubernetes_api.Access.in_cluster(environ, tmp_path)
-    assert access == kubernetes_api.Access("https://10.96.0.1:443", tmp_path / "token", tmp_path / "ca.crt", "promobot")
+    assert access == kubernetes_api.Access("https://10.96.0.1:443", tmp_path / "token", tmp_path / "ca.crt")
     ipv6 = kubernetes_api.Access.in_cluster({**environ, "KUBERNETES_SERVICE_HOST": "fd00::1"}, tmp_path)
     assert ipv6.url == "https://[fd00::1]:443"
 

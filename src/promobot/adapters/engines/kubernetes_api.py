@@ -1,7 +1,7 @@
 """The Kubernetes API over HTTPS for the two calls the Flux engine makes: get an object, merge-patch it.
 
 Credentials come from the pod's ServiceAccount (`Access.in_cluster()`: the API at
-https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, the token, CA and namespace files under
+https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, the token and CA files under
 /var/run/secrets/kubernetes.io/serviceaccount) or from an explicit URL, token file and CA file. The token
 is read from its file on every request, since the kubelet rotates projected tokens; it is only ever put in
 the Authorization header, never in a log line or an error. The server's certificate is always verified
@@ -48,7 +48,6 @@ class Access:
     url: str
     token_file: Path
     ca_file: Path | None = None
-    namespace: str = "default"
 
     @classmethod
     def in_cluster(cls, environ: Mapping[str, str] = os.environ, root: Path = SERVICE_ACCOUNT) -> Access:
@@ -60,11 +59,7 @@ class Access:
                 f"KUBERNETES_SERVICE_HOST/PORT and {root}/token are needed; outside a cluster give url and token_file",
             )
         host = f"[{host}]" if ":" in host else host
-        try:
-            namespace = (root / "namespace").read_text(encoding="utf-8").strip() or "default"
-        except OSError:
-            namespace = "default"
-        return cls(f"https://{host}:{port}", root / "token", root / "ca.crt", namespace)
+        return cls(f"https://{host}:{port}", root / "token", root / "ca.crt")
 
 
 class Client:

@@ -24,8 +24,6 @@ from promobot.domain.deployments import Health
 class Reading:
     state: Health
     revision: flux.Revision
-    reason: str = ""
-    message: str = ""
 
 
 def condition(kustomization: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
@@ -46,15 +44,14 @@ def read(kustomization: Mapping[str, Any]) -> Reading:
         reconciling = condition(kustomization, "Reconciling")
         state = Health.PROGRESSING if reconciling is not None and reconciling.get("status") == "True" else Health.NONE
         return Reading(state, attempted)
-    reason, message = str(ready.get("reason") or ""), str(ready.get("message") or "")[:2000]
     if _stale(kustomization, ready):
-        return Reading(Health.PROGRESSING, attempted, reason, message)
+        return Reading(Health.PROGRESSING, attempted)
     status = ready.get("status")
     if status == "True":
-        return Reading(Health.HEALTHY, applied, reason, message)
+        return Reading(Health.HEALTHY, applied)
     if status == "False":
-        return Reading(_failure(reason), attempted, reason, message)
-    return Reading(Health.PROGRESSING, attempted, reason, message)
+        return Reading(_failure(str(ready.get("reason") or "")), attempted)
+    return Reading(Health.PROGRESSING, attempted)
 
 
 def _failure(reason: str) -> Health:

@@ -34,6 +34,7 @@ from promobot.adapters.git.gitops_repo import GitOpsGitRepo
 from promobot.adapters.intake_client import IntakeClient
 from promobot.adapters.registry.distribution import DistributionRegistry
 from promobot.adapters.registry.oci_layout import OciLayoutRegistry
+from promobot.adapters.store.change_log import SqlChangeLog
 from promobot.adapters.store.leases import SqlLease, SqlOperationLocks
 from promobot.adapters.store.sql import SqlStore
 from promobot.domain import errors
@@ -157,7 +158,7 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         )
     database_url = _database_url(loaded, s.database)
     store = SqlStore(database_url)
-    feed = Feed()
+    feed = Feed(SqlChangeLog(store.engine))  # follows the store's change log: every replica's changes
     ctx = Context(
         pipeline=pipeline,
         users=users,

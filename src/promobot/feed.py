@@ -1,11 +1,14 @@
-"""The live feed: an in-process publish/subscribe of operation and deployment changes.
+"""The live feed: operation and deployment changes, published to in-process subscribers (the SSE stream).
 
-`Feed` is a Notifier: the service layer reports every change to it (through `Fanout`, beside the console
-chat), and the web layer's Server-Sent Events stream subscribes to it. Publishing is thread-safe and never
-blocks (the worker, the builder and request threads all publish); each subscriber is an asyncio queue fed
-with `call_soon_threadsafe`. The last `keep` changes are kept so a reconnecting client replays what it
-missed (`since`). Change ids are `<epoch>-<seq>`: a client holding an id from an earlier server process
-gets no replay and should re-read the board.
+With the store's change log (`ports.ChangeLog`, how `serve` runs) the feed follows the log: one thread per
+process polls it every `poll_seconds` (at once when this process reports a change, since it is a Notifier)
+and hands each change to every subscriber, so a replica's subscribers see every replica's changes, in log
+order. Change ids are the log's ids, the same on every replica; a reconnecting client replays what it
+missed from the log (`since`) unless it was pruned. Without a log (tests of the stream alone) the feed
+publishes what this process reports, with ids `<epoch>-<seq>` that no other process knows.
+
+Publishing is thread-safe and never blocks; each subscriber is an asyncio queue fed with
+`call_soon_threadsafe`. A client whose id cannot be replayed gets `None` from `since`: re-read the board.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import structlog
 from promobot import ports
 from promobot.domain.deployments import Deployment
 from promobot.domain.operations import Operation
+from promobot.following import Follower
+from promobot.looping import Loop
 
 log = structlog.get_logger(__name__)
 
@@ -29,12 +34,12 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True)
 class Change:
     seq: int
-    epoch: str
+    epoch: str  # "" for the change log's ids
     value: Operation | Deployment
 
     @property
     def id(self) -> str:
-        return f"{self.epoch}-{self.seq}"
+        return f"{self.epoch}-{self.seq}" if self.epoch else str(self.seq)
 
     @property
     def kind(self) -> str:
@@ -63,28 +68,49 @@ class Subscription:
 class Feed:
     """Implements ports.Notifier; `subscribe` from a coroutine, `publish` from anywhere."""
 
-    def __init__(self, *, keep: int = 500, queue_size: int = 1000, stream_seconds: float = 8.0) -> None:
-        self.epoch = secrets.token_hex(4)
+    def __init__(
+        self,
+        changes: ports.ChangeLog | None = None,
+        *,
+        keep: int = 500,
+        queue_size: int = 1000,
+        stream_seconds: float = 8.0,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.epoch = "" if changes is not None else secrets.token_hex(4)
+        self.changes = changes  # the store's change log, when the feed follows it
         self.stream_seconds = stream_seconds  # how long one SSE response lasts before the client reconnects
+        self._keep = keep
+        self._poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._seq = 0
         self._recent: deque[Change] = deque(maxlen=keep)
         self._subscribers: set[Subscription] = set()
         self._queue_size = queue_size
         self._closed = False
+        self._follower: Loop | None = None
 
     # --- ports.Notifier ---------------------------------------------------------------------------
     def operation_changed(self, operation: Operation) -> None:
-        self.publish(operation)
+        self._reported(operation)
 
     def deployment_changed(self, deployment: Deployment) -> None:
-        self.publish(deployment)
+        self._reported(deployment)
+
+    def _reported(self, value: Operation | Deployment) -> None:
+        if self.changes is None:
+            self.publish(value)
+        elif self._follower is not None:
+            self._follower.wake()  # it is in the log already: read it now rather than at the next poll
 
     # --- publish / subscribe ----------------------------------------------------------------------
-    def publish(self, value: Operation | Deployment) -> Change:
+    def publish(self, value: Operation | Deployment, seq: int | None = None) -> Change:
+        """Hand a change to every subscriber: the next of this process's numbers, or the log's `seq`."""
         with self._lock:
-            self._seq += 1
-            change = Change(self._seq, self.epoch, value)
+            if seq is None:
+                self._seq += 1
+                seq = self._seq
+            change = Change(seq, self.epoch, value)
             self._recent.append(change)
             subscribers = list(self._subscribers)
         for sub in subscribers:
@@ -98,6 +124,7 @@ class Feed:
                 sub.queue.put_nowait(None)
             else:
                 self._subscribers.add(sub)
+                self._follow()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -105,9 +132,14 @@ class Feed:
             self._subscribers.discard(sub)
 
     def since(self, last_id: str | None) -> list[Change] | None:
-        """Changes after `last_id`, oldest first; None when they cannot be told (unknown epoch, or too old)."""
+        """Changes after `last_id`, oldest first; None when they cannot be told (unknown id, or too old).
+
+        Reads the change log when the feed follows one: call it off the event loop.
+        """
         if not last_id:
             return []
+        if self.changes is not None:
+            return self._since_in_log(last_id)
         epoch, _, seq = last_id.partition("-")
         if epoch != self.epoch or not seq.isdigit():
             return None
@@ -118,14 +150,49 @@ class Feed:
             return None
         return [c for c in kept if c.seq > after]
 
+    def _since_in_log(self, last_id: str) -> list[Change] | None:
+        assert self.changes is not None
+        if not last_id.isdigit() or len(last_id) > 18:
+            return None
+        after = int(last_id)
+        oldest = self.changes.oldest()
+        if oldest is None or oldest > after + 1:
+            return None  # pruned since, or an id from another database
+        found = self.changes.after(after, limit=self._keep)
+        if len(found) == self._keep:
+            return None  # too much to replay: re-reading the board is quicker
+        return [Change(c.id, "", c.value) for c in found if c.value is not None]
+
     def close(self) -> None:
-        """End every subscription (the server is stopping)."""
+        """End every subscription and stop following the log (the server is stopping)."""
         with self._lock:
             self._closed = True
             subscribers = list(self._subscribers)
             self._subscribers.clear()
+            follower, self._follower = self._follower, None
         for sub in subscribers:
             self._deliver(sub, None)
+        if follower is not None:
+            follower.stop()
+
+    def _follow(self) -> None:
+        """Start the thread that follows the change log, with the first subscriber (under the lock)."""
+        if self.changes is None or self._follower is not None:
+            return
+        follower = Follower(self.changes)
+        loop: Loop
+
+        def poll() -> None:
+            found, more = follower.poll()
+            for change in found:
+                if change.value is not None:
+                    self.publish(change.value, change.id)
+            if more:
+                loop.wake()
+
+        loop = Loop("change-feed", poll, interval=self._poll_seconds)
+        self._follower = loop
+        loop.start()
 
     def _deliver(self, sub: Subscription, change: Change | None) -> None:
         try:

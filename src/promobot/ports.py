@@ -408,6 +408,37 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+@dataclass(frozen=True)
+class LoggedChange:
+    """One entry of the store's change log: an operation or a deployment changed (`value`: as it is now)."""
+
+    id: int
+    kind: str  # "operation" or "deployment"
+    app: str
+    env: str
+    value: Operation | Deployment | None  # None when it no longer exists
+
+
+class ChangeLog(Protocol):
+    """The store's change counter and log: every change the board shows, across every replica.
+
+    Ids grow with each change, but on PostgreSQL a transaction may commit after a later id's: readers
+    treat the ids above a `floor` they trust as possibly still filling in.
+    """
+
+    def version(self, floor: int) -> tuple[int, int]:
+        """(the newest id, or `floor` when none is above it; how many ids above `floor` are committed)."""
+
+    def settled(self, before: datetime) -> int:
+        """The newest id logged before `before` (0 for none): ids up to it are taken as complete."""
+
+    def after(self, change_id: int, *, limit: int) -> list[LoggedChange]:
+        """Committed changes with a larger id, oldest first, at most `limit`."""
+
+    def oldest(self) -> int | None:
+        """The oldest id still kept (None when the log is empty): older ones were pruned."""
+
+
 class Lease(Protocol):
     """Held by at most one process at a time; lost when the holder dies (the duties' lease)."""
 

@@ -57,6 +57,15 @@ def board(ctx: Context) -> list[Row]:
     return rows
 
 
+def only(ctx: Context, rows: list[Row], *, app: str | None = None, env: str | None = None) -> list[Row]:
+    """The board's rows of one app, one environment, or both (each name checked against the pipeline)."""
+    if app is not None:
+        app = ctx.pipeline.app(app).name
+    if env is not None:
+        env = ctx.pipeline.env(env).name
+    return [row for row in rows if (app is None or row.app == app) and (env is None or row.env == env)]
+
+
 def history(ctx: Context, app: str, env: str, limit: int = 50) -> list[Deployment]:
     ctx.pipeline.app(app)
     ctx.pipeline.env(env)

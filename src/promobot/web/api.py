@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
+from promobot.bootstrap import Application
 from promobot.domain.operations import State
 from promobot.service import auditing, freezing, queries, requests
-from promobot.web import stream
+from promobot.web import board_cache, stream
 from promobot.web.auth import App, Caller
 from promobot.web.paging import NEXT_LINK, link_next
 from promobot.web.schemas import (
@@ -23,7 +24,6 @@ from promobot.web.schemas import (
     PromoteRequest,
     RollbackRequest,
     RowOut,
-    rows_json,
 )
 
 router = APIRouter(prefix="/api")
@@ -79,10 +79,32 @@ def operations(
     return [OperationOut.of(op) for op in page.items]
 
 
-@router.get("/list", response_model=list[RowOut])
-def board(user: Caller, app: App) -> Response:
-    """Every app in every environment: artifact, source revision, state, when, who, where."""
-    return Response(rows_json(queries.board(app.ctx)), media_type="application/json")
+@router.get("/list", response_model=list[RowOut], responses={304: {"description": "unchanged since that ETag"}})
+def board(
+    request: Request,
+    user: Caller,
+    app: App,
+    app_name: str | None = Query(None, alias="app", max_length=64),
+    env: str | None = Query(None, max_length=64),
+    if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
+) -> Response:
+    """Every app in every environment (or one app's, one environment's): artifact, source revision, state,
+    when, who, where. The `ETag` moves with any change; send it back in `If-None-Match` to get a 304 while
+    nothing changed."""
+    cache = _board_cache(request, app)
+    etag, body = cache.answer(app=app_name, env=env)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if board_cache.matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _board_cache(request: Request, app: Application) -> board_cache.BoardCache:
+    state = request.app.state
+    cache: board_cache.BoardCache | None = getattr(state, "board_cache", None)
+    if cache is None:
+        cache = state.board_cache = board_cache.BoardCache(app.ctx, app.feed.changes)
+    return cache
 
 
 @router.get("/history/{app_name}/{env}", responses={200: NEXT_LINK})

@@ -1,10 +1,12 @@
 """`GET /api/events`: operation and deployment changes as they happen, as Server-Sent Events.
 
-Each event is `event: operation` or `event: deployment`, `id: <epoch>-<seq>` and `data:` the same JSON as
-the REST API's Operation or Deployment. A response lasts `Feed.stream_seconds` (so a stopping server is
-never held open by a dashboard), then ends; browsers reconnect by themselves with `Last-Event-ID` and get
-what they missed replayed. When it cannot be replayed (a restarted server, or too long away) the stream
-starts with `event: reset`: re-read the state you show.
+Each event is `event: operation` or `event: deployment`, `id:` the change's id in the store's change log
+(the same on every replica, so a client may reconnect to any of them) and `data:` the same JSON as the
+REST API's Operation or Deployment, as it is when the event is sent. A response lasts
+`Feed.stream_seconds` (so a stopping server is never held open by a dashboard), then ends; browsers
+reconnect by themselves with `Last-Event-ID` and get what they missed replayed. When it cannot be
+replayed (pruned from the log, or an id this database never gave) the stream starts with `event: reset`:
+re-read the state you show.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from promobot.feed import Change
 from promobot.web.auth import App, Viewer
@@ -26,10 +29,10 @@ router = APIRouter()
 KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 1000
 
-DESCRIPTION = """A text/event-stream of changes. Events: `operation` and `deployment` (data: the JSON of an
-Operation or Deployment), `reset` (data: `{}`; replay was impossible, re-read the state). Send
-`Last-Event-ID` (browsers do when they reconnect) to get the changes after that id. Authenticate with a
-bearer token, or the dashboard's session cookie."""
+DESCRIPTION = """A text/event-stream of changes, from every replica. Events: `operation` and `deployment`
+(data: the JSON of an Operation or Deployment), `reset` (data: `{}`; replay was impossible, re-read the
+state). Send `Last-Event-ID` (browsers do when they reconnect) to get the changes after that id.
+Authenticate with a bearer token, or the dashboard's session cookie."""
 
 
 @router.get(
@@ -45,17 +48,20 @@ async def events(
 ) -> StreamingResponse:
     feed = app.feed
     subscription = feed.subscribe()  # before reading the replay, so nothing falls between the two
-    missed = feed.since(last_event_id)
+    try:
+        missed = await run_in_threadpool(feed.since, last_event_id)  # may read the change log
+    except BaseException:
+        feed.unsubscribe(subscription)
+        raise
+    replayed = {old.seq for old in missed or ()}
 
     async def body() -> AsyncIterator[str]:
         try:
             yield f"retry: {RETRY_MS}\n\n"
-            seen = 0
             if missed is None:
                 yield "event: reset\ndata: {}\n\n"
             else:
                 for old in missed:
-                    seen = old.seq
                     yield _frame(old)
             deadline = time.monotonic() + feed.stream_seconds
             while (left := deadline - time.monotonic()) > 0:
@@ -68,7 +74,7 @@ async def events(
                     continue
                 if change is None:
                     return
-                if change.seq > seen:
+                if change.seq not in replayed:
                     yield _frame(change)
         finally:
             feed.unsubscribe(subscription)

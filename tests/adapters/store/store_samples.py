@@ -6,6 +6,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alembic.script import ScriptDirectory
+
+from promobot.adapters.store import migrating
 from promobot.domain.artifacts import Artifact
 from promobot.domain.deployments import Deployment, Health
 from promobot.domain.operations import Kind, Operation
@@ -14,6 +17,7 @@ SHA_A = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
 SHA_B = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c"
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
+HEAD = ScriptDirectory.from_config(migrating.config()).get_current_head()  # the newest migration
 
 
 class ManualClock:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
-from store_samples import DIGEST_B, deployment
+from store_samples import DIGEST_B, HEAD, deployment
 
 from promobot.adapters.store import migrating, tables, writes
 from promobot.adapters.store.sql import SqlStore
@@ -65,7 +65,7 @@ def test_upgrading_a_database_with_history_points_every_pair_at_its_newest(datab
             values = [{name: getattr(d, name) for name in columns} | {"state": str(d.state)} for d in rows]
             connection.execute(insert(tables.deployments), values)
         store.migrate()
-        assert store.revision() == "0004"
+        assert store.revision() == HEAD
         with store.engine.connect() as connection:
             pointed = connection.execute(select(tables.current_deployments)).all()
         with store.unit_of_work() as uow:

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
-from store_samples import operation
+from store_samples import HEAD, operation
 
 from promobot.adapters.store import tables
 from promobot.adapters.store.sql import SqlStore
@@ -22,7 +22,7 @@ def test_migrating_twice_changes_nothing(store: SqlStore) -> None:
 
     store.migrate()
 
-    assert store.revision() == "0004"
+    assert store.revision() == HEAD
     assert inspect(store.engine).get_table_names() == before
     with store.unit_of_work() as uow:
         assert added.id is not None
@@ -34,7 +34,7 @@ def test_a_new_database_has_no_revision_until_migrated(database_url: str) -> Non
     try:
         assert store.revision() is None
         store.migrate()
-        assert store.revision() == "0004"
+        assert store.revision() == HEAD
     finally:
         store.dispose()
 
@@ -82,7 +82,7 @@ def test_two_replicas_migrating_at_once_both_succeed(database_url: str) -> None:
         for thread in threads:
             thread.join(timeout=60)
         assert failures == []
-        assert [store.revision() for store in stores] == ["0004", "0004"]
+        assert [store.revision() for store in stores] == [HEAD, HEAD]
     finally:
         for store in stores:
             store.dispose()

@@ -3,18 +3,20 @@
 The index on (app, env, id) serves `current` and `history`; the one on (app, env, state, id) serves
 `last_healthy`. `add` also points the pair's row of `current_deployments` at the new deployment, in the
 same transaction, so `current_all` reads one row per pair instead of a group-wise max over the history.
+`add` and `save` log the change in the change log (`changes.py`), in the same transaction too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from promobot.adapters.store import writes
+from promobot.adapters.store import changes, writes
 from promobot.adapters.store.tables import current_deployments, deployments
 from promobot.domain.deployments import Deployment, Health
 from promobot.ports import Clock
@@ -43,25 +45,46 @@ class SqlDeployments:
         self._clock = clock
 
     def add(self, deployment: Deployment) -> Deployment:
-        stored = replace(deployment, started_at=deployment.started_at or self._clock.now())
+        now = self._clock.now()
+        stored = replace(deployment, started_at=deployment.started_at or now)
         new_id = writes.insert_returning_id(self._session, deployments, _row(stored))
         writes.raise_to(
             self._session, current_deployments, {"app": stored.app, "env": stored.env}, "deployment_id", new_id
         )
+        self._logged(stored, new_id, now)
         return replace(stored, id=new_id)
 
     def save(self, deployment: Deployment) -> Deployment:
         if deployment.id is None:
             raise ValueError("a deployment must be added before it is saved")
-        stored = replace(deployment, started_at=deployment.started_at or self._clock.now())
+        now = self._clock.now()
+        stored = replace(deployment, started_at=deployment.started_at or now)
         changed = update(deployments).where(deployments.c.id == deployment.id).values(**_row(stored))
         if not writes.rowcount(self._session.execute(changed)):
             raise ValueError(f"there is no deployment {deployment.id}")
+        self._logged(stored, deployment.id, now)
         return stored
+
+    def _logged(self, deployment: Deployment, deployment_id: int, at: datetime) -> None:
+        changes.record(
+            self._session,
+            changes.DEPLOYMENT,
+            app=deployment.app,
+            env=deployment.env,
+            subject_id=deployment_id,
+            at=at,
+        )
 
     def get(self, deployment_id: int) -> Deployment | None:
         row = self._session.execute(select(deployments).where(deployments.c.id == deployment_id)).first()
         return _deployment(row) if row is not None else None
+
+    def many(self, deployment_ids: Collection[int]) -> list[Deployment]:
+        """The deployments with these ids (those that exist), in id order."""
+        rows = self._session.execute(
+            select(deployments).where(deployments.c.id.in_(list(deployment_ids))).order_by(deployments.c.id)
+        ).all()
+        return [_deployment(row) for row in rows]
 
     def current(self, app: str, env: str) -> Deployment | None:
         history = self.history(app, env, limit=1)

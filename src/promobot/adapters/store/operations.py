@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from promobot.adapters.store import operation_rows, writes
+from promobot.adapters.store import changes, operation_rows, writes
 from promobot.adapters.store.tables import approvals, operation_events, operations
 from promobot.domain import errors
 from promobot.domain.operations import Kind, Operation, OperationEvent, State
@@ -41,6 +41,7 @@ class SqlOperations:
         except IntegrityError as error:
             raise _already_active(operation) from error
         self._record(operation_id, operation, now)
+        self._logged(operation.app, operation.env, operation_id, now)
         return self._require(operation_id)
 
     def get(self, operation_id: int) -> Operation | None:
@@ -64,6 +65,7 @@ class SqlOperations:
             raise _already_active(operation) from error
         if tuple(stored) != (str(operation.state), str(operation.step), operation.message):
             self._record(operation.id, operation, now)
+        self._logged(operation.app, operation.env, operation.id, now)
         return self._require(operation.id)
 
     def claim_next(self, *, held: Collection[str] = ()) -> Operation | None:
@@ -77,8 +79,13 @@ class SqlOperations:
                 passed_over.add((row.app, row.env))  # another worker started one there first
                 continue
             self._record(row.id, claimed, now)
+            self._logged(row.app, row.env, row.id, now)
             return self._require(row.id)
         return None
+
+    def many(self, operation_ids: Collection[int]) -> list[Operation]:
+        """The operations with these ids (those that exist), in id order."""
+        return self._many(select(operations).where(operations.c.id.in_(list(operation_ids))).order_by(operations.c.id))
 
     def active(self) -> list[Operation]:
         return self._many(select(operations).where(operations.c.state.in_(ACTIVE)).order_by(operations.c.id))
@@ -145,6 +152,10 @@ class SqlOperations:
                 at=at,
             )
         )
+
+    def _logged(self, app: str, env: str, operation_id: int, at: datetime) -> None:
+        """The board shows this change: log it (`changes.py`) in this transaction."""
+        changes.record(self._session, changes.OPERATION, app=app, env=env, subject_id=operation_id, at=at)
 
     def _require(self, operation_id: int) -> Operation:
         found = self.get(operation_id)

@@ -209,3 +209,19 @@ audit = Table(
     Index(None, "operation_id"),
     Index(None, "at"),
 )
+
+# The change log (migration 0006): one row per change the board shows (an operation or a deployment added
+# or saved), written in the same transaction as the change. Its id is the store's change counter: `list`
+# is cached per newest id, and every replica's event stream follows the table. Pruned by age and count.
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(ENUM), nullable=False),
+    Column("app", String(NAME), nullable=False),
+    Column("env", String(NAME), nullable=False),
+    Column("subject_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "at"),
+    sqlite_autoincrement=True,  # ids never reused, even after the newest rows were pruned
+)

@@ -1,0 +1,95 @@
+"""`SqlChangeLog`: reading the change log (`ports.ChangeLog`) that the repositories write (`changes.py`).
+
+Every read is its own short transaction. `after` loads each change's operation or deployment as it is now,
+in one query per kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Row, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from promobot import ports
+from promobot.adapters.store import changes as writing
+from promobot.adapters.store.deployments import SqlDeployments
+from promobot.adapters.store.operations import SqlOperations
+from promobot.adapters.store.tables import changes
+from promobot.adapters.store.timestamps import utc_now
+from promobot.domain.deployments import Deployment
+from promobot.domain.operations import Operation
+
+Value = Operation | Deployment
+
+
+class _Clock:
+    def now(self) -> datetime:
+        return utc_now()
+
+
+class SqlChangeLog:
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(bind=engine, autoflush=False)
+
+    def version(self, floor: int) -> tuple[int, int]:
+        with self._sessions() as session:
+            newest, count = session.execute(
+                select(func.max(changes.c.id), func.count(changes.c.id)).where(changes.c.id > floor)
+            ).one()
+        return (newest if newest is not None else floor), count
+
+    def settled(self, before: datetime) -> int:
+        with self._sessions() as session:
+            found = session.execute(
+                select(changes.c.id).where(changes.c.at < before).order_by(changes.c.at.desc()).limit(1)
+            ).scalar()
+        return found or 0
+
+    def after(self, change_id: int, *, limit: int) -> list[ports.LoggedChange]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(changes.c.id, changes.c.kind, changes.c.app, changes.c.env, changes.c.subject_id)
+                .where(changes.c.id > change_id)
+                .order_by(changes.c.id)
+                .limit(limit)
+            ).all()
+            values = _values(session, rows)
+        return [
+            ports.LoggedChange(id=id_, kind=kind, app=app, env=env, value=values.get((kind, subject)))
+            for id_, kind, app, env, subject in rows
+        ]
+
+    def oldest(self) -> int | None:
+        with self._sessions() as session:
+            found: int | None = session.execute(select(func.min(changes.c.id))).scalar()
+        return found
+
+    def prune(self, *, before: datetime, keep: int) -> int:
+        """Forget changes logged before `before`, always keeping the newest `keep` (writers do it as they go)."""
+        with self._sessions() as session:
+            gone = writing.prune(session, before=before, keep=keep)
+            session.commit()
+        return gone
+
+
+def _values(session: Session, rows: Sequence[Row[Any, Any, Any, Any, Any]]) -> dict[tuple[str, int], Value]:
+    """Each change's operation or deployment as it is now, keyed by (kind, id): one query per kind."""
+    wanted: dict[str, set[int]] = {}
+    for _, kind, _, _, subject in rows:
+        wanted.setdefault(kind, set()).add(subject)
+    found: dict[tuple[str, int], Value] = {}
+    if wanted.get(writing.OPERATION):
+        for operation in SqlOperations(session, _Clock()).many(wanted[writing.OPERATION]):
+            found[(writing.OPERATION, operation.id or 0)] = operation
+    if wanted.get(writing.DEPLOYMENT):
+        for deployment in SqlDeployments(session, _Clock()).many(wanted[writing.DEPLOYMENT]):
+            found[(writing.DEPLOYMENT, deployment.id or 0)] = deployment
+    return found
+
+
+def _conforms(log: SqlChangeLog) -> ports.ChangeLog:
+    """Never called: mypy checks here that SqlChangeLog implements the ChangeLog port."""
+    return log

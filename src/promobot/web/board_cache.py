@@ -1,0 +1,80 @@
+"""`GET /api/list`'s JSON, kept per process until the store's change counter moves.
+
+Each request asks the change log for its version (one indexed query): the newest change id and how many
+changes lie above a `floor`, the newest id older than `SETTLE_SECONDS` (a PostgreSQL transaction may commit
+after a later id's; counting the ids above the floor sees it land). While the version is the one the
+board was read at, the serialised answer is reused and an `If-None-Match` with its ETag gets a 304; when
+it moved, the board is read again (by one request at a time: the others wait for it and share it). The
+version is read before the board, so a board is never older than the version it is kept under.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from promobot import ports
+from promobot.service import queries
+from promobot.service.context import Context
+from promobot.web.schemas import rows_json
+
+SETTLE_SECONDS = 10.0
+MAX_BODIES = 256  # serialised answers kept per version: the whole board and filtered ones
+
+
+@dataclass
+class _Entry:
+    floor: int
+    version: tuple[int, int]
+    rows: list[queries.Row]
+    bodies: dict[tuple[str | None, str | None], tuple[str, bytes]] = field(default_factory=dict)
+
+
+class BoardCache:
+    def __init__(self, ctx: Context, changes: ports.ChangeLog | None) -> None:
+        self._ctx = ctx
+        self._changes = changes
+        self._lock = threading.Lock()
+        self._entry: _Entry | None = None
+        names = "\n".join([*ctx.pipeline.app_names, "", *ctx.pipeline.env_names])
+        self._config = f"{zlib.crc32(names.encode()):08x}"  # replicas configured alike give alike ETags
+
+    def answer(self, *, app: str | None = None, env: str | None = None) -> tuple[str, bytes]:
+        """(ETag, JSON body) of the board, or of one app's or one environment's part of it."""
+        entry = self._current()
+        key = (app, env)
+        found = entry.bodies.get(key)
+        if found is None:
+            rows = entry.rows if key == (None, None) else queries.only(self._ctx, entry.rows, app=app, env=env)
+            newest, count = entry.version
+            found = (f'"{self._config}-{newest}-{count}-{entry.floor}"', rows_json(rows))
+            if len(entry.bodies) >= MAX_BODIES:
+                entry.bodies.clear()
+            entry.bodies[key] = found
+        return found
+
+    def _current(self) -> _Entry:
+        if self._changes is None:  # no change log: nothing to key a copy on
+            return _Entry(0, (0, 0), queries.board(self._ctx))
+        entry = self._entry
+        if entry is not None and self._changes.version(entry.floor) == entry.version:
+            return entry
+        with self._lock:
+            latest = self._entry
+            if latest is not None and latest is not entry and self._changes.version(latest.floor) == latest.version:
+                return latest  # another request read it meanwhile
+            settled_before = self._ctx.clock.now() - timedelta(seconds=SETTLE_SECONDS)
+            floor = self._changes.settled(settled_before)
+            version = self._changes.version(floor)
+            self._entry = _Entry(floor, version, queries.board(self._ctx))
+            return self._entry
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an `If-None-Match` header names `etag` (weak comparison, as RFC 9110 asks for GET)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip() for tag in if_none_match.split(",")]
+    return "*" in tags or etag in (tag.removeprefix("W/") for tag in tags)

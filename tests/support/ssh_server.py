@@ -73,9 +73,9 @@ def run(workdir: Path) -> Iterator[SshServer]:
             [
                 "ListenAddress 127.0.0.1",
                 f"Port {port}",
-                f"HostKey {host_key}",
-                f"AuthorizedKeysFile {authorized}",
-                f"PidFile {workdir / 'sshd.pid'}",
+                f'HostKey "{host_key}"',
+                f'AuthorizedKeysFile "{authorized}"',
+                f'PidFile "{workdir / "sshd.pid"}"',
                 "StrictModes no",  # the key files live under the test's temporary directory
                 "UsePAM no",
                 "PasswordAuthentication no",
@@ -94,20 +94,22 @@ def run(workdir: Path) -> Iterator[SshServer]:
     assert process.stderr is not None
     log: list[str] = []
     ready = threading.Event()
+    listening = threading.Event()
 
     def read() -> None:
         assert process.stderr is not None
         for line in process.stderr:
             log.append(line.rstrip("\n"))
             if "Server listening on" in line:
+                listening.set()
                 ready.set()
-        ready.set()
+        ready.set()  # sshd exited
 
     reader = threading.Thread(target=read, name="sshd-log", daemon=True)
     reader.start()
     try:
         ready.wait(timeout=20)
-        if process.poll() is not None:
+        if not listening.is_set():
             raise RuntimeError(f"sshd did not start: {' | '.join(log)}")
         yield SshServer(port=port, user=getpass.getuser(), host_key=host_key, client_key=client_key, log=log)
     finally:

@@ -85,7 +85,7 @@ def ssh_command(credential: Ssh) -> str:
         "-o",
         "IdentitiesOnly=yes",
         "-o",
-        f"UserKnownHostsFile={credential.known_hosts}",
+        f"UserKnownHostsFile={_ssh_option_value(credential.known_hosts)}",
         "-o",
         "GlobalKnownHostsFile=/dev/null",
         "-o",
@@ -94,6 +94,12 @@ def ssh_command(credential: Ssh) -> str:
         "BatchMode=yes",
     ]
     return shlex.join(["ssh", *options])
+
+
+def _ssh_option_value(path: Path) -> str:
+    """A path as an ssh `-o` value: ssh splits values at spaces unless they are in double quotes."""
+    text = str(path)
+    return f'"{text}"' if any(c.isspace() for c in text) else text
 
 
 def origin(remote: str) -> str:

@@ -244,12 +244,17 @@ def chat(config_path: ConfigOpt = None, user: AsOpt = None) -> None:
 
 
 @app.command()
-def serve(config_path: ConfigOpt = None) -> None:
+def serve(
+    config_path: ConfigOpt = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes on one port (PostgreSQL only); each acts as a replica.")
+    ] = 1,
+) -> None:
     """Run the API, webhook intake, operation worker, embedded builder and local runtime in one process."""
     from promobot.cli import serving
 
     try:
-        serving.serve(config.load(config_path))
+        serving.serve(config.load(config_path), workers=workers)
     except errors.PromobotError as exc:
         fail(str(exc))
 

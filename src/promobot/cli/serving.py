@@ -1,6 +1,9 @@
 """`promobot serve`: build the application from config and run it under uvicorn until SIGINT/SIGTERM.
 
 `PROMOBOT_PORT` in the environment overrides `server.port`: several replicas on one host share one config.
+`--workers N` runs N uvicorn worker processes on one listening socket (PostgreSQL only): each builds its
+own application from the config and behaves as a replica — one of them holds the duties lease, and the
+operation locks share the operations between them.
 """
 
 from __future__ import annotations
@@ -8,27 +11,70 @@ from __future__ import annotations
 import os
 
 import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from promobot import bootstrap, config, logs
 from promobot.domain import errors
 from promobot.web.app import create_app
 
 PORT_VAR = "PROMOBOT_PORT"
+CONFIG_VAR = "PROMOBOT_SERVE_CONFIG"  # how `serve --workers` tells its worker processes the config file
+GRACE_SECONDS = 10
 
 
-def serve(loaded: config.Loaded) -> None:
+def serve(loaded: config.Loaded, *, workers: int = 1) -> None:
+    """Serve in this process, or in `workers` worker processes (raises ConfigError when that cannot be)."""
     logs.configure()
     loaded = with_port_override(loaded, os.environ.get(PORT_VAR, ""))
-    application = bootstrap.build(loaded)
-    application.claim()
+    if workers < 1:
+        raise errors.ConfigError(f"--workers {workers} is not a number of processes", "give 1 or more")
     settings = loaded.settings.server
+    if workers == 1:
+        application = bootstrap.build(loaded)
+        application.claim()
+        uvicorn.run(
+            create_app(application),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=GRACE_SECONDS,
+        )
+        return
+    if database_kind(loaded) != "postgresql":
+        raise errors.ConfigError(
+            f"--workers {workers} needs PostgreSQL: SQLite is served by one process",
+            "drop --workers, or set `database:` to a postgresql+psycopg:// URL",
+        )
+    bootstrap.build(loaded, background=False)  # a bad config is refused here once, not by every worker
+    os.environ[CONFIG_VAR] = str(loaded.path)
     uvicorn.run(
-        create_app(application),
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_level="warning",
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=GRACE_SECONDS,
     )
+
+
+def worker_app() -> FastAPI:
+    """One worker process of `serve --workers`: the application built afresh from the parent's config."""
+    logs.configure()
+    loaded = with_port_override(config.load(os.environ[CONFIG_VAR]), os.environ.get(PORT_VAR, ""))
+    return create_app(bootstrap.build(loaded))
+
+
+def database_kind(loaded: config.Loaded) -> str:
+    """`postgresql`, `sqlite`, … — the backend the config's database URL names."""
+    setting = loaded.settings.database
+    url = setting if isinstance(setting, str) else setting.read(loaded.base)
+    try:
+        return make_url(url).get_backend_name()
+    except ArgumentError:
+        return "unknown"
 
 
 def with_port_override(loaded: config.Loaded, value: str) -> config.Loaded:

@@ -5,6 +5,7 @@ Nothing connects on import; `build()` is called by `promobot serve` and by the t
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from promobot.adapters.forge.github import GitHubForge
 from promobot.adapters.forge.gitlab import GitLabForge
 from promobot.adapters.forge.inbound import GitHubReader, GitLabReader
 from promobot.adapters.forge.local import LocalForge
+from promobot.adapters.git import credentials as git_credentials
 from promobot.adapters.git.app_repo import GitAppRepo
 from promobot.adapters.git.gitops_repo import GitOpsGitRepo
 from promobot.adapters.intake_client import IntakeClient
@@ -132,6 +134,7 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
     remotes = {a.name: _remote(loaded, a.repository) for a in s.apps}
     images = {a.name: a.image for a in s.apps}
     gitops_remote = _remote(loaded, s.gitops.repository)
+    credential_of = functools.partial(git_credentials.pick, _git_credentials(loaded))
 
     def gitops_at(mirror: Path) -> GitOpsGitRepo:
         return GitOpsGitRepo(
@@ -141,6 +144,7 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
             path_template=s.gitops.path,
             envs=pipeline.env_names,
             apps=images,
+            credential=credential_of(gitops_remote),
         )
 
     engine, runtime, readers = _engine(loaded, gitops_at, images, intake, registry_root, webhook_token)
@@ -163,7 +167,10 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         pipeline=pipeline,
         users=users,
         store=store,
-        repos={name: GitAppRepo(remote, state / "mirrors" / f"{name}.git") for name, remote in remotes.items()},
+        repos={
+            name: GitAppRepo(remote, state / "mirrors" / f"{name}.git", credential=credential_of(remote))
+            for name, remote in remotes.items()
+        },
         gitops=gitops_at(state / "mirrors" / "gitops.git"),
         forge=forge,
         registry=_registry(loaded, registry_root),
@@ -351,7 +358,41 @@ def _remote(loaded: config.Loaded, value: str) -> str:
     return str(loaded.resolve(value))
 
 
-def _database_url(loaded: config.Loaded, url: str) -> str:
+def _git_credentials(loaded: config.Loaded) -> list[git_credentials.Rule]:
+    """The `git.credentials` as the git adapters take them; a missing key or known-hosts file is a ConfigError."""
+    rules = []
+    for index, c in enumerate(loaded.settings.git.credentials):
+        key = f"git.credentials.{index}"
+        credential: git_credentials.Credential
+        if c.password is not None and c.username is not None:
+            try:
+                c.password.read(loaded.base)  # refuse to start without it; each use reads it again (rotation)
+            except errors.ConfigError as exc:
+                raise errors.ConfigError(f"{loaded.path}: {key}.password: {exc.message}", exc.hint) from None
+            credential = git_credentials.Https(c.username, functools.partial(c.password.read, loaded.base))
+        else:
+            hint = "mount the private key there (mode 0400)"
+            private_key = _existing(loaded, f"{key}.ssh_key", c.ssh_key or "", hint)
+            if c.known_hosts is not None:
+                hint = "mount the servers' host keys there (e.g. from `ssh-keyscan github.com`)"
+                known_hosts = _existing(loaded, f"{key}.known_hosts", c.known_hosts, hint)
+            else:  # not strict: hosts seen first are remembered in promobot's own state
+                known_hosts = loaded.resolve(loaded.settings.state_dir) / "ssh" / "known_hosts"
+                known_hosts.parent.mkdir(parents=True, exist_ok=True)
+            credential = git_credentials.Ssh(private_key, known_hosts, strict=c.strict_host_key_checking)
+        rules.append(git_credentials.Rule(c.url, credential))
+    return rules
+
+
+def _existing(loaded: config.Loaded, key: str, value: str, hint: str) -> Path:
+    path = loaded.resolve(value)
+    if not path.is_file():
+        raise errors.ConfigError(f"{loaded.path}: {key}: no file at {path}", hint)
+    return path
+
+
+def _database_url(loaded: config.Loaded, setting: str | config.TokenSource) -> str:
+    url = setting if isinstance(setting, str) else setting.read(loaded.base)
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
         return prefix + str(loaded.resolve(url[len(prefix) :]))

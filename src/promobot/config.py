@@ -75,15 +75,27 @@ class EnvironmentSettings(Strict):
     when_locked: WhenLocked = WhenLocked.REFUSE  # a promotion into it while locked: refused, or waits
 
 
+def _no_credentials_in_url(value: str) -> str:
+    """A repository URL holds no secret: an https user part, or any password, belongs in `git.credentials`."""
+    scheme, sep, rest = value.partition("://")
+    user_part = rest.split("/", 1)[0].rpartition("@")[0] if sep else ""
+    if user_part and (scheme.lower() in ("http", "https") or ":" in user_part):
+        raise ValueError("must not hold credentials; give them under `git.credentials` (docs/configuration.md)")
+    return value
+
+
+RepositoryUrl = Annotated[str, Field(min_length=1), AfterValidator(_no_credentials_in_url)]
+
+
 class AppSettings(Strict):
     name: Name
-    repository: str = Field(min_length=1)
+    repository: RepositoryUrl
     image: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]{0,127}$")]
     command: list[str] = ["python3", "app.py"]
 
 
 class GitOpsSettings(Strict):
-    repository: str = Field(min_length=1)
+    repository: RepositoryUrl
     branch: RefName = "main"
     path: str = "{env}/{app}/kustomization.yaml"
 
@@ -286,6 +298,85 @@ class TokenSource(Strict):
         return value
 
 
+HTTPS_PREFIX = re.compile(r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
+SSH_PREFIX = re.compile(r"^(ssh://([A-Za-z0-9_.-]+@)?[^\s/?#@:]+(:[0-9]{1,5})?(/\S*)?|[A-Za-z0-9_.-]+@[^\s/:@]+:\S*)$")
+
+
+def _database_form(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "url"
+    return "source" if isinstance(value, dict | TokenSource) else None
+
+
+# The database URL, written out or (when it holds a password) read from a token source.
+DatabaseSetting = Annotated[
+    Annotated[Annotated[str, Field(min_length=1)], Tag("url")] | Annotated[TokenSource, Tag("source")],
+    Discriminator(
+        _database_form,
+        custom_error_type="database_form",
+        custom_error_message="must be a database URL, or a token source ({env: VAR} or {file: path}) holding one",
+    ),
+]
+
+
+class GitCredentialSettings(Strict):
+    """How promobot signs in to every repository whose URL starts with `url`: over HTTPS with a username and
+    a token (`password`), or over SSH with a private key checked against `known_hosts`.
+    """
+
+    url: Annotated[str, Field(min_length=1, max_length=500)]
+    username: Annotated[str, Field(pattern=r"^[^\s:@/]{1,256}$")] | None = None
+    password: TokenSource | None = None
+    ssh_key: Annotated[str, Field(min_length=1)] | None = None
+    known_hosts: Annotated[str, Field(min_length=1)] | None = None
+    strict_host_key_checking: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _a_url_prefix(cls, value: str) -> str:
+        if not (HTTPS_PREFIX.match(value) or SSH_PREFIX.match(value)):
+            raise ValueError(
+                "must be the start of repository URLs without credentials: https://host/owner/, "
+                "ssh://git@host/owner/ or git@host:owner/"
+            )
+        return value
+
+    @property
+    def ssh(self) -> bool:
+        return not HTTPS_PREFIX.match(self.url)
+
+    @model_validator(mode="after")
+    def _what_the_kind_needs(self) -> GitCredentialSettings:
+        if not self.ssh:
+            if self.ssh_key or self.known_hosts or "strict_host_key_checking" in self.model_fields_set:
+                raise ValueError("an https credential takes `username` and `password`, not ssh keys")
+            if self.username is None or self.password is None:
+                raise ValueError("an https credential needs `username` and `password` (a token source)")
+            return self
+        if self.username is not None or self.password is not None:
+            raise ValueError("an ssh credential takes `ssh_key` and `known_hosts`, not username and password")
+        if self.ssh_key is None:
+            raise ValueError("an ssh credential needs `ssh_key`: the path of the private key file")
+        if self.known_hosts is None and self.strict_host_key_checking:
+            raise ValueError(
+                "an ssh credential needs `known_hosts` (the servers' host keys, e.g. from ssh-keyscan) "
+                "while `strict_host_key_checking` is on"
+            )
+        return self
+
+
+class GitSettings(Strict):
+    """Credentials for the app and GitOps repositories; the longest matching `url` wins."""
+
+    credentials: list[GitCredentialSettings] = []
+
+    @field_validator("credentials")
+    @classmethod
+    def _unique_urls(cls, value: list[GitCredentialSettings]) -> list[GitCredentialSettings]:
+        _unique("credential url", [c.url for c in value])
+        return value
+
+
 ServerSettings.model_rebuild()
 RegistrySettings.model_rebuild()
 ArgoCDEngineSettings.model_rebuild()
@@ -327,11 +418,12 @@ class Settings(Strict):
     engine: AnyEngineSettings
     builder: BuilderSettings = BuilderSettings()
     forge: ForgeSettings = ForgeSettings()
-    database: Annotated[str, Field(min_length=1)] = "sqlite:///promobot.db"
+    database: DatabaseSetting = "sqlite:///promobot.db"
     server: ServerSettings
     users: list[UserSettings] = Field(min_length=1)
     state_dir: str = ".promobot"
     slack: SlackSettings | None = None
+    git: GitSettings = GitSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -464,6 +556,8 @@ def parse(raw: object, *, path: Path) -> Loaded:
         parts = [str(part) for part in first["loc"]]
         if parts[:1] == ["engine"] and parts[1:2] and parts[1] in ENGINE_KINDS:
             del parts[1]  # the union's tag: engine.argocd.url reads as engine.url
+        if parts[:1] == ["database"] and parts[1:2] and parts[1] in ("url", "source"):
+            del parts[1]  # the union's tag: database.source.env reads as database.env
         message = first["msg"].removeprefix("Value error, ")
         if not parts:  # a check across sections names its own key
             raise errors.ConfigError(f"{path}: {message}") from None

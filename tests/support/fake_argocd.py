@@ -14,6 +14,7 @@ A manual sync is allowed with auto-sync on, as in Argo CD; promobot simply does 
     with FakeArgoCD(tokens={"tok": {"default"}}) as argo:
         argo.add("web-qa", images=["reg/web@sha256:..."], auto_sync=False)
         argo.url, argo.syncs, argo.requests
+        argo.drop_syncs = 1; argo.apply_syncs = True   # the first sync is lost; the next one deploys
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class FakeArgoCD:
         self.rollbacks: list[str] = []
         self.requests: list[Seen] = []
         self.fail_next: list[int] = []  # status codes to answer the next requests with
+        self.drop_syncs = 0  # the next this many syncs are answered 200 and never applied (lost on the way)
+        self.dropped: list[str] = []
+        self.apply_syncs = False  # a sync deploys `desired_images` at once and ends healthy
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
@@ -134,8 +138,14 @@ class FakeArgoCD:
         if method == "POST" and action == "sync":
             if app.phase == "Running":
                 return _error(400, 9, "another operation is already in progress")
+            if self.drop_syncs > 0:
+                self.drop_syncs -= 1
+                self.dropped.append(app.name)
+                return 200, app.to_json()
             self.syncs.append(app.name)
             app.phase, app.sync = "Running", "Synced"
+            if self.apply_syncs:
+                app.images, app.phase, app.health = list(app.desired_images), "Succeeded", "Healthy"
             return 200, app.to_json()
         if method == "POST" and action == "rollback":
             if app.auto_sync:

@@ -8,6 +8,9 @@ action and its persisted step repeats nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from promobot import ports
 from promobot.domain import errors
 from promobot.domain.approvals import Decision, waiting_message
 from promobot.domain.artifacts import Artifact
@@ -15,6 +18,8 @@ from promobot.domain.deployments import Deployment, Health, Hold, Pin
 from promobot.domain.operations import Kind, Operation, State, Step
 from promobot.service import approving, promoting
 from promobot.service.context import Context
+
+RESYNC = "asked the engine to sync again"  # the start of the message each re-sent sync request leaves
 
 
 def advance(ctx: Context, operation: Operation) -> bool:
@@ -198,12 +203,15 @@ def _deploying(ctx: Context, operation: Operation) -> bool:
     live = ctx.engine.status(operation.env, operation.app)
     if deployment is not None and live is not None and live.digest == deployment.digest and live.state.finished:
         # The engine already runs it (a rollback to what kept serving), or its report was lost.
-        deployment.state, deployment.url, deployment.finished_at = live.state, live.url, ctx.clock.now()
+        record_health(deployment, live.state, url=live.url, message=deployment.message, at=ctx.clock.now())
         with ctx.store.unit_of_work() as uow:
             deployment = uow.deployments.save(deployment)
             uow.commit()
         ctx.notifier.deployment_changed(deployment)
         finish(ctx, operation, deployment)
+        return False
+    if deployment is not None and live is not None and live.digest != deployment.digest:
+        _resync(ctx, operation, deployment, live)
         return False
     _time_out(
         ctx,
@@ -212,6 +220,45 @@ def _deploying(ctx: Context, operation: Operation) -> bool:
         f"the engine reported no result for {operation.app}:{operation.target_tag}",
     )
     return False
+
+
+def _resync(ctx: Context, operation: Operation, deployment: Deployment, live: ports.LiveStatus) -> None:
+    """The engine still runs another digest than the pin: its sync request may have been lost (the engine was
+    unreachable, or never applied it). Ask again once `timeouts.resync` passed since the last change, at most
+    `timeouts.resyncs` times (each one an operation change, so a restart keeps the count); then fail."""
+    if operation.updated_at is None or ctx.clock.now() - operation.updated_at < ctx.timeouts.resync:
+        return
+    with ctx.store.unit_of_work() as uow:
+        events = uow.operations.events(operation.id or 0)
+    asked = sum(1 for e in events if e.step is Step.DEPLOYING and e.message.startswith(RESYNC))
+    running = f"{live.digest[:19]}" if live.digest else "no image"
+    where = f"{operation.app} in {operation.env}"
+    if asked >= ctx.timeouts.resyncs:
+        fail(
+            ctx,
+            operation,
+            f"the engine still runs {running} for {where}, not the pinned {deployment.artifact} "
+            f"({deployment.digest[:19]}), after {asked + 1} sync requests; check that the engine is up, reaches "
+            f"the GitOps repository and that its application for {where} follows it, then promote again",
+        )
+        return
+    try:
+        ctx.engine.sync(operation.env, operation.app)
+        outcome = f"it still runs {running}"
+    except errors.TemporaryError as exc:  # counted all the same: the next try comes after the same rest
+        outcome = f"it still runs {running}; the request failed: {exc}"
+    attempt = f"{RESYNC} ({asked + 1} of {ctx.timeouts.resyncs}) for {deployment.artifact}: {outcome}"
+    _save(ctx, operation.at(Step.DEPLOYING, attempt))
+
+
+def record_health(deployment: Deployment, state: Health, *, url: str, message: str, at: datetime) -> Deployment:
+    """What the engine says of a deployment (its report, or its live status) written onto the record."""
+    deployment.state = state
+    deployment.url = url or deployment.url
+    deployment.message = message
+    if state.finished:
+        deployment.finished_at = at
+    return deployment
 
 
 def finish(ctx: Context, operation: Operation, deployment: Deployment) -> Operation:

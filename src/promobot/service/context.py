@@ -17,6 +17,8 @@ from promobot.service import recording
 class Timeouts:
     artifact: timedelta = timedelta(minutes=10)  # a promotion commit's build must appear within this
     deployment: timedelta = timedelta(minutes=5)  # the engine must report a result within this
+    resync: timedelta = timedelta(seconds=30)  # while the engine runs another digest than the pin, sync again after
+    resyncs: int = 5  # ... at most this many times; then the operation fails naming what to check
 
 
 def _nothing() -> None:

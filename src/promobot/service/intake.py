@@ -157,11 +157,7 @@ def apply_report(ctx: Context, uow: ports.UnitOfWork, event: DeploymentReported)
         return Applied(f"deployment {current.id} of {current.artifact} in {event.env}: still {event.state}")
     if event.state is Health.PROGRESSING and current.state.finished:
         return Applied(f"deployment {current.id} of {current.artifact} in {event.env}: already {current.state}")
-    current.state = event.state
-    current.url = event.url or current.url
-    current.message = event.message
-    if event.state.finished:
-        current.finished_at = ctx.clock.now()
+    advancing.record_health(current, event.state, url=event.url, message=event.message, at=ctx.clock.now())
     current = uow.deployments.save(current)
     operation = uow.operations.get(current.operation_id) if current.operation_id else None
     became = f"deployment {current.id} of {current.artifact} in {event.env}: {event.state}"

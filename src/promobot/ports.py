@@ -295,6 +295,10 @@ class Operations(Protocol):
     def release_chat_message(self, operation_id: int) -> None:
         """Give a claim up after a failed post; the next claim is `AGAIN` (the post may have landed)."""
 
+    def chat_unrecorded(self, *, limit: int = 100) -> list[Operation]:
+        """Operations whose first chat post was claimed but never recorded (its poster died or failed), oldest
+        first."""
+
 
 class Artifacts(Protocol):
     def add(self, artifact: Artifact) -> Artifact:

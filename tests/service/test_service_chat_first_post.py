@@ -176,3 +176,23 @@ def test_the_reporter_reports_a_change_again_until_the_other_replicas_first_post
         reporter.stop()
     assert slack.top_level() == []  # this reporter never posted a message of its own
     assert [b["ts"] for b in slack.of("chat.update")] == ["1700000000.999999"]
+
+
+def test_a_restarted_reporter_posts_the_message_a_dead_one_claimed_without_waiting_for_a_new_change(
+    world: tuple[Context, World], slack: FakeSlack
+) -> None:
+    ctx, w = world
+    op = _queued(ctx, w)
+    with pytest.raises(Killed):
+        _report(ctx, slack, op, checkpoint=_kill_at("chat.claimed"))
+    w.clock.advance(minutes=1)
+
+    again = w.context(restart=True)
+    reporter = reporting.ChatReporter(again.store, _chat(slack), again.pipeline, CHANNELS, later=0.05)
+    reporter.start()  # the operation does not change again: the reporter looks for such claims itself
+    try:
+        reporter.drain(10)
+    finally:
+        reporter.stop()
+    [posted] = slack.top_level()
+    assert _stored(again, op).chat_ts == posted["ts"]

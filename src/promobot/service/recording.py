@@ -95,6 +95,9 @@ class RecordingOperations:
     def release_chat_message(self, operation_id: int) -> None:
         self._inner.release_chat_message(operation_id)
 
+    def chat_unrecorded(self, *, limit: int = 100) -> list[Operation]:
+        return self._seen(self._inner.chat_unrecorded(limit=limit))
+
     def _seen(self, operations: list[Operation]) -> list[Operation]:
         self._states.update((op.id, op.state) for op in operations if op.id is not None)
         return operations

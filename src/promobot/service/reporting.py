@@ -168,6 +168,16 @@ class ChatReporter:
         return None  # every deployment belongs to an operation, whose message reports it
 
     def start(self) -> None:
+        """Start reporting; first the operations whose first post an earlier process claimed and never recorded."""
+        store = self._args[0]
+        try:
+            with store.unit_of_work() as uow:
+                unrecorded = uow.operations.chat_unrecorded()
+        except Exception:
+            log.exception("could not read the operations whose chat message is unrecorded")
+            unrecorded = []
+        for operation in unrecorded:
+            self.operation_changed(operation)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -138,6 +138,10 @@ class SqlOperations:
                 .values(chat_claimed_at=None)
             )
 
+    def chat_unrecorded(self, *, limit: int = 100) -> list[Operation]:
+        claimed = and_(operations.c.chat_channel != "", operations.c.chat_ts == "")
+        return self._many(select(operations).where(claimed).order_by(operations.c.id).limit(limit))
+
     def _update(self, operation_id: int, values: dict[str, Any]) -> None:
         with self._session.begin_nested():
             self._session.execute(update(operations).where(operations.c.id == operation_id).values(**values))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from promobot import ports
 from promobot.domain import errors
@@ -17,8 +17,9 @@ DIFF_COMMIT_LIMIT = 50
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One app in one environment on the board (a tuple: `board` makes thousands of them)."""
+
     app: str
     env: str
     artifact: str

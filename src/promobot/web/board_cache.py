@@ -14,13 +14,17 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from promobot import ports
 from promobot.service import queries
 from promobot.service.context import Context
-from promobot.web.schemas import rows_json
+from promobot.web.schemas import OperationOut
 
 SETTLE_SECONDS = 10.0
+_PLAIN_ROWS = TypeAdapter(list[dict[str, Any]])
 MAX_BODIES = 256  # serialised answers kept per version: the whole board and filtered ones
 
 
@@ -49,7 +53,7 @@ class BoardCache:
         if found is None:
             rows = entry.rows if key == (None, None) else queries.only(self._ctx, entry.rows, app=app, env=env)
             newest, count = entry.version
-            found = (f'"{self._config}-{newest}-{count}-{entry.floor}"', rows_json(rows))
+            found = (f'"{self._config}-{newest}-{count}-{entry.floor}"', board_json(rows))
             if len(entry.bodies) >= MAX_BODIES:
                 entry.bodies.clear()
             entry.bodies[key] = found
@@ -78,3 +82,23 @@ def matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = [tag.strip() for tag in if_none_match.split(",")]
     return "*" in tags or etag in (tag.removeprefix("W/") for tag in tags)
+
+
+def board_json(rows: list[queries.Row]) -> bytes:
+    """Board rows as the JSON array `list[RowOut]` describes (keys in its order), dumped in one pass."""
+    return _PLAIN_ROWS.dump_json(
+        [
+            {
+                "app": row.app,
+                "env": row.env,
+                "artifact": row.artifact,
+                "source_revision": row.source_revision,
+                "state": row.state,
+                "deployed_at": row.deployed_at,
+                "deployed_by": row.deployed_by,
+                "url": row.url,
+                "operation": OperationOut.of(row.operation).model_dump() if row.operation is not None else None,
+            }
+            for row in rows
+        ]
+    )

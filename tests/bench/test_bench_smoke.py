@@ -22,7 +22,7 @@ EXPECTED = {
     "1_chat_ack": ["chat_ack_p50", "chat_ack_p99", "chat_ack_answered"],
     "2_promotion_overhead": ["promotion_promobot_median", "promotion_plain_git_median", "promotion_ratio"],
     "3_end_to_end": ["end_to_end_push_to_healthy_median", "end_to_end_promote_to_healthy_median"],
-    "4_list": ["list_sqlite_p99", "list_postgresql_p99"],
+    "4_list": [f"list_{db}_{kind}_p99" for db in ("sqlite", "postgresql") for kind in ("unchanged", "changed")],
     "5_diff": ["diff_promobot_median", "diff_git_cli_median", "diff_ratio"],
     "6_webhook_ingest": ["webhook_ingest_rate", "webhook_ingest_lost"],
     "7_rollback_lookup": ["rollback_lookup_ms", "rollback_history_query_ms", "rollback_registry_head_ms"],

@@ -40,6 +40,7 @@ def web(tmp_path: Path) -> Iterator[Web]:
     made = Web(tmp_path / "sandbox")
     made.application.feed.stream_seconds = 3.0
     yield made
+    made.application.feed.close()  # stops following the change log
     made.close()
 
 

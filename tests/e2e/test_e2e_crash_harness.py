@@ -2,15 +2,18 @@
 
 For each point in `promobot.faults.POINTS`, serve starts with PROMOBOT_CRASH_AT=<point>, an operation is
 driven until serve kills itself there, serve starts again without it, and the operation must end having
-happened exactly once, with git, registry and database agreeing (`support.crashing.Crasher.problems`).
-One sandbox per database serves every point: four develop commits each travel development → qa → prod
-(pull request and approval), then qa, prod and development are rolled back. Both databases run at once.
+happened exactly once, with git, registry and database agreeing (`support.crashing.Crasher.problems`), and
+with exactly one Slack message (`Crasher.chat_problems`): serve reports to a fake Slack in this process,
+which outlives every kill. One sandbox per database serves every point: four develop commits each travel
+development → qa → prod (pull request and approval), then qa, prod and development are rolled back. Both
+databases run at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,7 +21,8 @@ import pytest
 
 from promobot import faults
 from support import databases, tally
-from support.crashing import Crasher
+from support.crashing import Crasher, report_to
+from support.fake_slack import FakeSlack
 from support.running import Setup, until
 
 pytestmark = pytest.mark.slow
@@ -28,9 +32,10 @@ pytestmark = pytest.mark.slow
 JOURNEYS = (
     (None, "operation.claimed", "promote.pr_branch_pushed", "approve.recorded"),
     ("deploy.pin_written", "promote.commit_pushed", "promote.pr_opened", "approve.settled"),
-    ("deploy.recorded", "promote.branch_pushed", None, "promote.pr_merged"),
-    (None, "promote.build_requested", None, "promote.merged"),
+    ("deploy.recorded", "promote.branch_pushed", "chat.posted", "promote.pr_merged"),
+    ("chat.claimed", "promote.build_requested", None, "promote.merged"),
 )
+CHAT_SETTLES = 90  # seconds: a claim whose poster was killed is taken over once it is 30 s old
 ROLLBACKS = (("qa", "rollback.pin_written"), ("prod", "rollback.recorded"), ("development", "rollback.branch_pushed"))
 ENVS = ("development", "qa", "prod")  # the last needs a pull request and an approval
 
@@ -64,6 +69,11 @@ class Run:
         crash.wait(pull, ("awaiting_approval",))
         self.done(crash.at(approved, lambda: crash.approve(pull)), f"into prod ({opened}, {approved})")
 
+    def chat_left(self) -> dict[int, list[str]]:
+        """The checked operations whose Slack message is not (yet) one top-level post saying it succeeded."""
+        found = {operation_id: self.crash.chat_problems(operation_id) for operation_id in self.checked}
+        return {operation_id: problems for operation_id, problems in found.items() if problems}
+
     def rollback(self, env: str, point: str) -> None:
         self.done(self.crash.at(point, lambda: self.crash.rollback(env)), f"rollback of {env} ({point})")
 
@@ -72,8 +82,10 @@ def scenario(kind: str, root: Path, url: str | None) -> Run:
     """Every fault point, in order, on one sandbox of database `kind`."""
     setup = Setup(root, database_url=url, envs=ENVS)
     setup.start_timeout = 90.0  # a loaded CI machine starts Python slowly; each point starts serve twice
+    slack = FakeSlack().start()
+    report_to(setup, slack)
     setup.start()
-    run = Run(Crasher(setup))
+    run = Run(Crasher(setup, slack))
     try:
         until(lambda: run.crash.row("development")["state"] == "healthy", 30, "the first develop commit to deploy")
         work = setup.clone()
@@ -81,8 +93,17 @@ def scenario(kind: str, root: Path, url: str | None) -> Run:
             run.journey(work, version, points)
         for env, point in ROLLBACKS:
             run.rollback(env, point)
+        deadline = time.monotonic() + CHAT_SETTLES
+        while (left := run.chat_left()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not left, f"Slack, {CHAT_SETTLES}s after the last operation: {left}"
+    except AssertionError:
+        print(setup.log_text())
+        raise
     finally:
         setup.stop()
+        slack.stop()
+        tally.add(f"crash harness [{kind}]", "Slack messages checked", len(slack.top_level()))
         tally.add(f"crash harness [{kind}]", "fault points exercised", len(run.crash.points))
         tally.add(f"crash harness [{kind}]", "operations checked", len(run.checked))
     return run

@@ -9,7 +9,9 @@
 again without the variable. `problems` lists every way the end state differs
 from "finished exactly once": one commit with the operation's trailer on the branch, its tag on that commit,
 one GitOps pin commit whose digest is the registry's digest for the tag, one deployment record, no second
-operation for the same thing, and `list` showing it healthy.
+operation for the same thing, and `list` showing it healthy. `chat_problems` does the same for its Slack
+message: with `report_to(setup, slack)` serve reports to a fake Slack that lives in the test process (it
+outlives every kill), and each operation must have exactly one top-level message, saying it succeeded.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import yaml
 
 from promobot.adapters.git import kustomize
 from promobot.adapters.registry.oci_layout import OciLayoutRegistry
+from support.fake_slack import FakeSlack
 from support.running import Setup, serves, until
 
 T = TypeVar("T")
@@ -33,9 +36,25 @@ SETTLED = (*FINISHED, "awaiting_approval")
 GITOPS_BRANCH = "main"
 
 
+def report_to(setup: Setup, slack: FakeSlack) -> None:
+    """Make serve report operations to `slack` (the fake's Web API) in its default channel."""
+    (setup.root / "slack").mkdir(exist_ok=True)
+    (setup.root / "slack" / "signing").write_text("crash-harness-signing-secret\n")
+    (setup.root / "slack" / "bot").write_text("xoxb-crash-harness\n")
+    settings = yaml.safe_load(setup.config.read_text())
+    settings["slack"] = {
+        "signing_secret": {"file": str(setup.root / "slack" / "signing")},
+        "bot_token": {"file": str(setup.root / "slack" / "bot")},
+        "channels": {"default": "#deploys"},
+        "api_url": slack.base_url,
+    }
+    setup.config.write_text(yaml.safe_dump(settings, sort_keys=False))
+
+
 class Crasher:
-    def __init__(self, setup: Setup) -> None:
+    def __init__(self, setup: Setup, slack: FakeSlack | None = None) -> None:
         self.s = setup
+        self.slack = slack
         self.registry = OciLayoutRegistry(setup.root / "registry")
         self.tokens = {name: (setup.root / "tokens" / f"{name}.token").read_text().strip() for name in USERS}
         self.branches = {name: env["branch"] for name, env in environments(setup.config).items()}
@@ -175,6 +194,21 @@ class Crasher:
         ):
             found.append(f"list shows {row}")
         return found
+
+    def chat_problems(self, operation_id: int) -> list[str]:
+        """Everything about the operation's Slack message that is not "posted once, saying it succeeded".
+
+        Updates of the message are fine (that is how it follows the operation); a second top-level post is not.
+        """
+        assert self.slack is not None, "the Crasher was made without a fake Slack"
+        mark = f"(operation #{operation_id},"
+        posts = [m for m in self.slack.top_level() if mark in m["text"]]
+        if len(posts) != 1:
+            return [f"{len(posts)} top-level Slack messages for operation {operation_id}: {[m['ts'] for m in posts]}"]
+        text = self.slack.latest_text(posts[0]["ts"])
+        if not text.startswith("[succeeded]"):
+            return [f"the Slack message of operation {operation_id} says {text!r}"]
+        return []
 
     def git_log(self, branch: str, operation_id: int, *, app: bool) -> list[str]:
         grep = f"--grep=^Promobot-Operation: {operation_id}$"

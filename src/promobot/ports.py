@@ -439,6 +439,9 @@ class ChangeLog(Protocol):
     def after(self, change_id: int, *, limit: int) -> list[LoggedChange]:
         """Committed changes with a larger id, oldest first, at most `limit`."""
 
+    def touched(self, change_id: int, *, limit: int) -> set[tuple[str, str]]:
+        """The (app, env) pairs of the committed changes with a larger id, at most `limit` of them."""
+
     def oldest(self) -> int | None:
         """The oldest id still kept (None when the log is empty): older ones were pruned."""
 

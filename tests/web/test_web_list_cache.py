@@ -4,13 +4,18 @@ sends back gets a 304 while nothing changed, and the new board as soon as someth
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from promobot.domain.deployments import Health
 from promobot.domain.operations import State
+from promobot.service import queries
+from promobot.web import board_cache
+from promobot.web.schemas import RowOut
 from support.webapp import Web
 
 
@@ -84,3 +89,17 @@ def test_a_list_of_an_unknown_app_or_environment_is_refused_in_one_line(web: Web
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == code
     assert "nope" in answer.json()["error"]["message"]
+
+
+def test_the_kept_board_brought_up_to_date_is_the_board_read_afresh(web: Web) -> None:
+    web.get("/api/list")  # kept from here on; each change below brings it up to date pair by pair
+    web.deployed("web", "development", "a" * 40)
+    web.get("/api/list")
+    waiting = web.operation(app="api", env="prod", state=State.AWAITING_APPROVAL)
+    web.deployed("api", "qa", "b" * 40, state=Health.FAILED)
+    web.get("/api/list")
+    web.post(f"/api/operations/{waiting.id}/approve", user="release-manager")
+    web.deployed("web", "development", "c" * 40, state=Health.PROGRESSING)
+    kept = web.get("/api/list").content
+    assert kept == board_cache.board_json(queries.board(web.application.ctx))
+    assert json.loads(kept) == [RowOut.of(row).model_dump(mode="json") for row in queries.board(web.application.ctx)]

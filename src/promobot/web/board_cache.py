@@ -3,9 +3,12 @@
 Each request asks the change log for its version (one indexed query): the newest change id and how many
 changes lie above a `floor`, the newest id older than `SETTLE_SECONDS` (a PostgreSQL transaction may commit
 after a later id's; counting the ids above the floor sees it land). While the version is the one the
-board was read at, the serialised answer is reused and an `If-None-Match` with its ETag gets a 304; when
-it moved, the board is read again (by one request at a time: the others wait for it and share it). The
-version is read before the board, so a board is never older than the version it is kept under.
+board was read at, the serialised answer is reused and an `If-None-Match` with its ETag gets a 304.
+
+When it moved, one request at a time brings the board up to date (the others wait and share it): the
+rows of the (app, env) pairs logged above the old floor are read again and re-serialised, the rest kept
+(each row's JSON is kept apart, the answer is their join); past `MAX_AGAIN` pairs the whole board is read.
+The version is always read before the rows, so a board is never older than the version it is kept under.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from promobot.service.context import Context
 from promobot.web.schemas import OperationOut
 
 SETTLE_SECONDS = 10.0
-_PLAIN_ROWS = TypeAdapter(list[dict[str, Any]])
+MAX_AGAIN = 200  # pairs read again one by one; more, and the whole board is read in one query
 MAX_BODIES = 256  # serialised answers kept per version: the whole board and filtered ones
+_ROW = TypeAdapter(dict[str, Any])
+Pair = tuple[str, str]
 
 
 @dataclass
@@ -33,6 +38,7 @@ class _Entry:
     floor: int
     version: tuple[int, int]
     rows: list[queries.Row]
+    fragments: list[bytes]  # each row's JSON
     bodies: dict[tuple[str | None, str | None], tuple[str, bytes]] = field(default_factory=dict)
 
 
@@ -51,9 +57,14 @@ class BoardCache:
         key = (app, env)
         found = entry.bodies.get(key)
         if found is None:
-            rows = entry.rows if key == (None, None) else queries.only(self._ctx, entry.rows, app=app, env=env)
+            if key == (None, None):
+                fragments = entry.fragments
+            else:
+                part = {(row.app, row.env) for row in queries.only(self._ctx, entry.rows, app=app, env=env)}
+                rows = zip(entry.rows, entry.fragments, strict=True)
+                fragments = [fragment for row, fragment in rows if (row.app, row.env) in part]
             newest, count = entry.version
-            found = (f'"{self._config}-{newest}-{count}-{entry.floor}"', board_json(rows))
+            found = (f'"{self._config}-{newest}-{count}-{entry.floor}"', b"[" + b",".join(fragments) + b"]")
             if len(entry.bodies) >= MAX_BODIES:
                 entry.bodies.clear()
             entry.bodies[key] = found
@@ -61,19 +72,53 @@ class BoardCache:
 
     def _current(self) -> _Entry:
         if self._changes is None:  # no change log: nothing to key a copy on
-            return _Entry(0, (0, 0), queries.board(self._ctx))
+            rows = queries.board(self._ctx)
+            return _Entry(0, (0, 0), rows, [row_json(row) for row in rows])
         entry = self._entry
         if entry is not None and self._changes.version(entry.floor) == entry.version:
             return entry
         with self._lock:
             latest = self._entry
             if latest is not None and latest is not entry and self._changes.version(latest.floor) == latest.version:
-                return latest  # another request read it meanwhile
-            settled_before = self._ctx.clock.now() - timedelta(seconds=SETTLE_SECONDS)
-            floor = self._changes.settled(settled_before)
-            version = self._changes.version(floor)
-            self._entry = _Entry(floor, version, queries.board(self._ctx))
+                return latest  # another request brought it up to date meanwhile
+            self._entry = self._read(latest, self._changes)
             return self._entry
+
+    def _read(self, old: _Entry | None, changes: ports.ChangeLog) -> _Entry:
+        floor = changes.settled(self._ctx.clock.now() - timedelta(seconds=SETTLE_SECONDS))
+        version = changes.version(floor)  # before the rows: they are at least as new as this
+        pairs = changes.touched(old.floor, limit=MAX_AGAIN + 1) if old is not None else None
+        if old is None or pairs is None or len(pairs) > MAX_AGAIN:
+            rows = queries.board(self._ctx)
+            return _Entry(floor, version, rows, [row_json(row) for row in rows])
+        rows = queries.board_again(self._ctx, old.rows, pairs)
+        fragments = [
+            row_json(row) if (row.app, row.env) in pairs else fragment
+            for row, fragment in zip(rows, old.fragments, strict=True)
+        ]
+        return _Entry(floor, version, rows, fragments)
+
+
+def row_json(row: queries.Row) -> bytes:
+    """One board row as `RowOut` describes it (keys in its order)."""
+    return _ROW.dump_json(
+        {
+            "app": row.app,
+            "env": row.env,
+            "artifact": row.artifact,
+            "source_revision": row.source_revision,
+            "state": row.state,
+            "deployed_at": row.deployed_at,
+            "deployed_by": row.deployed_by,
+            "url": row.url,
+            "operation": OperationOut.of(row.operation).model_dump() if row.operation is not None else None,
+        }
+    )
+
+
+def board_json(rows: list[queries.Row]) -> bytes:
+    """Board rows as the JSON array `list[RowOut]` describes."""
+    return b"[" + b",".join(row_json(row) for row in rows) + b"]"
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -82,23 +127,3 @@ def matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = [tag.strip() for tag in if_none_match.split(",")]
     return "*" in tags or etag in (tag.removeprefix("W/") for tag in tags)
-
-
-def board_json(rows: list[queries.Row]) -> bytes:
-    """Board rows as the JSON array `list[RowOut]` describes (keys in its order), dumped in one pass."""
-    return _PLAIN_ROWS.dump_json(
-        [
-            {
-                "app": row.app,
-                "env": row.env,
-                "artifact": row.artifact,
-                "source_revision": row.source_revision,
-                "state": row.state,
-                "deployed_at": row.deployed_at,
-                "deployed_by": row.deployed_by,
-                "url": row.url,
-                "operation": OperationOut.of(row.operation).model_dump() if row.operation is not None else None,
-            }
-            for row in rows
-        ]
-    )

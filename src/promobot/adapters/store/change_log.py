@@ -62,6 +62,13 @@ class SqlChangeLog:
             for id_, kind, app, env, subject in rows
         ]
 
+    def touched(self, change_id: int, *, limit: int) -> set[tuple[str, str]]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(changes.c.app, changes.c.env).where(changes.c.id > change_id).distinct().limit(limit)
+            ).all()
+        return {(app, env) for app, env in rows}
+
     def oldest(self) -> int | None:
         with self._sessions() as session:
             found: int | None = session.execute(select(func.min(changes.c.id))).scalar()

@@ -2,12 +2,14 @@
 100,000 deployment history rows (seeded in bulk), on SQLite and on PostgreSQL.
 
 The server keeps the serialised board until the store's change counter moves, so three kinds of request
-are timed, each 200 times over one keep-alive connection, and reported apart (p50 and p99):
+are timed over one keep-alive connection (200 of each unless said) and reported apart (p50 and p99):
 
 - `unchanged`: the board did not change since the previous request (the kept copy, full 1.2 MB body);
 - `not_modified`: the same, with the previous ETag in `If-None-Match` (a 304, no body);
 - `changed`: one deployment was recorded (by this script, through the store, untimed) before each
-  request, so the server reads and serialises the whole board again: the cold path.
+  request, so the server reads that row again and re-serialises it (the usual cold path);
+- `changed_wide`: 250 deployments of as many (app, env)s before each of 50 requests, more than the
+  server reads again row by row, so it reads and serialises the whole board (as after a restart).
 
 Beside them, in this process: the CPU time of one cold board (`queries.board` + the JSON) and of the
 per-request version query. The 1-minute load average is printed with every figure (a shared machine).
@@ -72,25 +74,27 @@ def settle(client: httpx.Client, quiet: float = 2.0, limit: float = 60.0) -> Non
             etag, since = now, time.monotonic()
 
 
-def deploy(store: SqlStore, n: int) -> None:
-    """Record one deployment of a seeded (app, env), as an engine report would: the board changes."""
-    app, env = world.app_names(1)[0], world.ENVS[n % len(world.ENVS)]
-    sha = world.sha(10**9 + n)
+def deploy(store: SqlStore, n: int, pairs: int = 1) -> None:
+    """Record deployments of `pairs` seeded (app, env)s in one transaction, as engine reports would."""
+    names = world.app_names(max(1, pairs // len(world.ENVS) + 1))
     with store.unit_of_work() as uow:
-        uow.deployments.add(
-            Deployment(
-                app=app,
-                env=env,
-                tag=f"{world.PREFIX[env]}-{sha[:7]}",
-                digest=world.digest(10**9 + n),
-                source_revision=sha,
-                revision=sha,
-                state=Health.HEALTHY,
-                deployed_by="dana",
-                url="",
-                started_at=datetime.now(UTC),
+        for k in range(pairs):
+            app, env = names[k // len(world.ENVS)], world.ENVS[(n + k) % len(world.ENVS)]
+            sha = world.sha(10**9 + n * pairs + k)
+            uow.deployments.add(
+                Deployment(
+                    app=app,
+                    env=env,
+                    tag=f"{world.PREFIX[env]}-{sha[:7]}",
+                    digest=world.digest(10**9 + n),
+                    source_revision=sha,
+                    revision=sha,
+                    state=Health.HEALTHY,
+                    deployed_by="dana",
+                    url="",
+                    started_at=datetime.now(UTC),
+                )
             )
-        )
         uow.commit()
 
 
@@ -146,6 +150,13 @@ def measure(kind: str, *, apps: int, history: int, requests: int) -> None:
                         return {}
 
                     report(kind, "changed", timed(client, requests, changed))
+                    wide = min(apps * len(world.ENVS), board_cache.MAX_AGAIN + 50)
+
+                    def changed_wide(n: int) -> dict[str, str]:
+                        deploy(writer, n, pairs=wide)
+                        return {}
+
+                    report(kind, "changed_wide", timed(client, max(requests // 4, 5), changed_wide))
                 after = client.get("/api/list", headers={"If-None-Match": etag})
                 assert after.status_code == 200, "the board changed: the old ETag must get the new board"
         finally:

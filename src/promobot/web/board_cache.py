@@ -6,8 +6,9 @@ after a later id's; counting the ids above the floor sees it land). While the ve
 board was read at, the serialised answer is reused and an `If-None-Match` with its ETag gets a 304.
 
 When it moved, one request at a time brings the board up to date (the others wait and share it): the
-rows of the (app, env) pairs logged above the old floor are read again and re-serialised, the rest kept
-(each row's JSON is kept apart, the answer is their join); past `MAX_AGAIN` pairs the whole board is read.
+rows of the (app, env) pairs logged since the kept board (above its newest id, or above its floor when
+an id was missing then) are read again and re-serialised, the rest kept (each row's JSON is kept apart,
+the answer is their join); past `MAX_AGAIN` pairs the whole board is read.
 The version is always read before the rows, so a board is never older than the version it is kept under.
 """
 
@@ -40,6 +41,13 @@ class _Entry:
     rows: list[queries.Row]
     fragments: list[bytes]  # each row's JSON
     bodies: dict[tuple[str | None, str | None], tuple[str, bytes]] = field(default_factory=dict)
+
+    @property
+    def complete_to(self) -> int:
+        """The id up to which every change is in `rows`: the newest when no id above the floor was missing
+        as the version was read, else the floor (a missing id may still commit)."""
+        newest, count = self.version
+        return newest if count == newest - self.floor else self.floor
 
 
 class BoardCache:
@@ -87,7 +95,7 @@ class BoardCache:
     def _read(self, old: _Entry | None, changes: ports.ChangeLog) -> _Entry:
         floor = changes.settled(self._ctx.clock.now() - timedelta(seconds=SETTLE_SECONDS))
         version = changes.version(floor)  # before the rows: they are at least as new as this
-        pairs = changes.touched(old.floor, limit=MAX_AGAIN + 1) if old is not None else None
+        pairs = changes.touched(old.complete_to, limit=MAX_AGAIN + 1) if old is not None else None
         if old is None or pairs is None or len(pairs) > MAX_AGAIN:
             rows = queries.board(self._ctx)
             return _Entry(floor, version, rows, [row_json(row) for row in rows])

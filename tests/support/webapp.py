@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from fastapi.testclient import TestClient
 
 from promobot import bootstrap, config
@@ -24,9 +26,20 @@ PREFIX = {"development": "dev", "qa": "qa", "prod": "prod"}
 
 
 class Web:
-    def __init__(self, root: Path, apps: tuple[str, ...] = ("web", "api")) -> None:
+    """`configure(settings, root)`, when given, edits the sandbox's config (a dict) before it is loaded."""
+
+    def __init__(
+        self,
+        root: Path,
+        apps: tuple[str, ...] = ("web", "api"),
+        configure: Callable[[dict[str, Any], Path], None] | None = None,
+    ) -> None:
         made = create.sandbox(root, apps=list(apps), envs=ENVS, port=1)
         self.root = made.root
+        if configure is not None:
+            settings = yaml.safe_load(made.config.read_text())
+            configure(settings, made.root)
+            made.config.write_text(yaml.safe_dump(settings, sort_keys=False))
         self.loaded = config.load(str(made.config))
         self.application = bootstrap.build(self.loaded, background=False)
         self.application.ctx.store.migrate()

@@ -52,7 +52,7 @@ def parse(kind: str, body: bytes) -> events.Event | None:
 def _pull_request(payload: dict[str, Any]) -> events.PullRequestChanged:
     pr = payload["pull_request"]
     return events.PullRequestChanged(
-        repo=payload["repository"]["full_name"],
+        repo=_repo(payload),
         number=int(pr["number"]),
         action=str(payload.get("action", "")),
         branch=pr["head"]["ref"],
@@ -69,7 +69,7 @@ def _review(payload: dict[str, Any]) -> events.Reviewed:
     review, pr = payload["review"], payload["pull_request"]
     state = "dismissed" if payload.get("action") == "dismissed" else str(review["state"]).lower()
     return events.Reviewed(
-        repo=payload["repository"]["full_name"],
+        repo=_repo(payload),
         number=int(pr["number"]),
         reviewer=_login(review.get("user")),
         state=state,
@@ -81,7 +81,7 @@ def _review(payload: dict[str, Any]) -> events.Reviewed:
 def _push(payload: dict[str, Any]) -> events.Pushed:
     ref = str(payload["ref"])
     return events.Pushed(
-        repo=payload["repository"]["full_name"],
+        repo=_repo(payload),
         ref=ref,
         branch=ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else "",
         before=str(payload.get("before", ZERO)),
@@ -94,7 +94,7 @@ def _push(payload: dict[str, Any]) -> events.Pushed:
 def _workflow_run(payload: dict[str, Any]) -> events.BuildChanged:
     run = payload["workflow_run"]
     return events.BuildChanged(
-        repo=payload["repository"]["full_name"],
+        repo=_repo(payload),
         run_id=int(run["id"]),
         name=str(run.get("name", "")),
         branch=str(run.get("head_branch") or ""),
@@ -103,6 +103,13 @@ def _workflow_run(payload: dict[str, Any]) -> events.BuildChanged:
         conclusion=str(run.get("conclusion") or ""),
         url=str(run.get("html_url", "")),
     )
+
+
+def _repo(payload: dict[str, Any]) -> str:
+    name = payload["repository"]["full_name"]
+    if not isinstance(name, str):
+        raise TypeError("repository.full_name is not text")
+    return name
 
 
 def _login(user: Any) -> str:

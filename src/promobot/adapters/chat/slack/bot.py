@@ -2,7 +2,8 @@
 
 `start` checks the bot token with Slack once (`auth.test`); Bolt is then told who the bot is from that answer
 for every request, so no request ever waits on Slack (Bolt alone would call `auth.test` on the first one).
-`handle_http` verifies the v0 signature (5-minute window) before anything else, then lets Bolt dispatch.
+`handle_http` verifies the v0 signature (5-minute window) before anything else, refuses a body Bolt would trip
+on (`shapes`) with a 400, then lets Bolt dispatch.
 Each listener acks (Slack wants it within 3 s) in the dispatching thread and queues the rest on the bot's
 own worker threads, so `handle_http` never blocks (the web layer calls it on its event loop) and an ack
 never waits for the database, git or Slack: there the caller is told it is
@@ -28,6 +29,7 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from promobot import ports
+from promobot.adapters.chat.slack import shapes
 from promobot.adapters.chat.slack.web_api import SlackChat
 from promobot.domain import errors
 
@@ -53,13 +55,14 @@ class SlackBot:
         working: ports.ChatMessage,
         failed: ports.ChatMessage,
         now: Callable[[], float] = time.time,
+        workers: int = WORKERS,
     ) -> None:
         self._verifier = SignatureVerifier(signing_secret, clock=_Clock(now))  # type: ignore[arg-type]
         self._chat = chat
         self._commands = commands
         self._working = working
         self._failed = failed
-        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="slack-work")
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-work")
         self._identity: dict[str, Any] = {}  # auth.test's answer, from `start`
 
         def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
@@ -81,9 +84,19 @@ class SlackBot:
 
     def handle_http(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, str], str]:
         """One HTTP request from Slack: 401 unless correctly signed within five minutes, else Bolt's answer."""
-        if not self._verifier.is_valid_request(body, dict(headers)):
+        try:  # Slack sends UTF-8; the verifier would fail on anything else, signed or not
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return 400, {"content-type": "text/plain"}, "the body is not UTF-8 text"
+        if not self._verifier.is_valid_request(text, dict(headers)):
             return 401, {"content-type": "text/plain"}, "invalid or stale Slack signature"
-        answer = self.app.dispatch(BoltRequest(body=body.decode("utf-8", "replace"), headers=dict(headers)))
+        try:  # Bolt reads the body as it builds the request: JSON or a form, with a JSON object in it
+            request = BoltRequest(body=text, headers=dict(headers))
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+            request = None
+        if request is None or not shapes.readable(request.body):
+            return 400, {"content-type": "text/plain"}, "the body is not a Slack request"
+        answer = self.app.dispatch(request)
         return answer.status, answer.first_headers_without_set_cookie(), answer.body
 
     def start(self) -> None:

@@ -7,9 +7,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 from store_samples import ManualClock, deployment, operation
 
 from promobot.adapters.store import changes as writing
+from promobot.adapters.store import migrating
 from promobot.adapters.store.change_log import SqlChangeLog
 from promobot.adapters.store.sql import SqlStore
 from promobot.domain.deployments import Health
@@ -76,3 +79,17 @@ def test_writers_prune_as_they_go(store: SqlStore, clock: ManualClock, monkeypat
         uow.commit()
     remaining = log.after(0, limit=writing.PRUNE_EVERY)
     assert len(remaining) == 10 and remaining[-1].app == "last"
+
+
+def test_the_migration_goes_down_and_up_again(store: SqlStore) -> None:
+    with store.engine.begin() as connection:
+        cfg = migrating.config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0005")
+    assert "changes" not in inspect(store.engine).get_table_names()
+    store.migrate()
+    assert "changes" in inspect(store.engine).get_table_names()
+    with store.unit_of_work() as uow:
+        uow.deployments.add(deployment())
+        uow.commit()
+    assert len(SqlChangeLog(store.engine).after(0, limit=10)) == 1

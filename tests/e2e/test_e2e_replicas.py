@@ -1,16 +1,20 @@
 """Several `promobot serve` replicas on one PostgreSQL: one runs the builder and runtime; when it is killed
 with SIGKILL another takes them over within seconds, and a push to develop is still built and deployed once.
+Replicas reporting to one Slack workspace post one top-level message per operation between them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from support import databases
+from support.crashing import report_to
+from support.fake_slack import FakeSlack
 from support.replicas import Api, Replicas
 from support.running import Setup, free_port, serves, until
 
@@ -71,3 +75,55 @@ def test_killing_the_replica_that_runs_the_builder_hands_its_duties_to_another(
         raise
     finally:
         group.stop_all()
+
+
+def test_replicas_reporting_to_one_slack_post_one_message_per_operation(postgresql_url: str, tmp_path: Path) -> None:
+    slack = FakeSlack().start()
+    slack.post_delay = 1.5  # a slow first post: the other replica reports the operation meanwhile
+    setup = Setup(tmp_path / "sandbox", database_url=postgresql_url)
+    report_to(setup, slack)
+    group = Replicas(setup.config, ports=[setup.port, free_port()], logs=tmp_path / "logs")
+    api = Api(group, (setup.root / "tokens" / "developer.token").read_text().strip())
+    try:
+        group.start_all()
+        until(lambda: api.row("web", "development")["state"] == "healthy", 40, "development healthy")
+        work = setup.clone()
+        for n, replica in enumerate(group.members * 2):  # each command at one replica, the work at any
+            change = setup.push(work, f"Release {n}", {"VERSION": f"{n}\n"})
+            until(partial(_deployed, api, change), 60, f"push {n} healthy in development")
+            body = {"artifact": f"web:dev-{change[:7]}", "env": "qa"}
+            promoted = api.json("POST", "/api/promote", json=body, replica=replica)["id"]
+            until(partial(_succeeded, api, promoted), 60, f"promotion {promoted} to succeed")
+        operations = api.json("GET", "/api/operations", params={"app": "web", "limit": 200})
+        rounds = 2 * len(group.members)
+        assert len(operations) == 1 + 2 * rounds  # the first deploy, then each push's deploy and its promotion
+
+        def unsettled() -> dict[int, list[str]]:
+            found = {}
+            for op in operations:
+                posts = [m for m in slack.top_level() if f"(operation #{op['id']}," in m["text"]]
+                said = slack.latest_text(posts[0]["ts"]) if len(posts) == 1 else ""
+                if len(posts) != 1 or not said.startswith(f"[{op['state']}]"):
+                    found[op["id"]] = [m["ts"] for m in posts] + [said]
+            return found
+
+        deadline = time.monotonic() + 30
+        while (left := unsettled()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not left, f"operations without exactly one Slack message saying how they ended: {left}"
+        assert len(slack.top_level()) == len(operations)
+    except AssertionError:
+        print(group.log_text())
+        raise
+    finally:
+        group.stop_all()
+        slack.stop()
+
+
+def _deployed(api: Api, change: str) -> bool:
+    row = api.row("web", "development")
+    return bool(row["source_revision"] == change and row["state"] == "healthy")
+
+
+def _succeeded(api: Api, operation_id: int) -> bool:
+    return bool(api.json("GET", f"/api/operations/{operation_id}")["state"] == "succeeded")

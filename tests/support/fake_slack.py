@@ -27,6 +27,7 @@ class FakeSlack:
         self.messages: list[dict[str, Any]] = []  # every chat.postMessage as posted: channel id, ts, metadata
         self.failures: dict[str, list[tuple[int, str]]] = {}  # method -> [(http status, slack error)]
         self.socket_url = ""  # what apps.connections.open answers
+        self.post_delay = 0.0  # seconds each top-level chat.postMessage takes (to let reporters race)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -88,6 +89,8 @@ class FakeSlack:
         channel = CHANNELS.get(str(body.get("channel", "")), str(body.get("channel", "")))
         ts = str(body.get("ts") or f"1700000000.{next(self._ts):06d}")
         if name == "chat.postMessage":
+            if self.post_delay and "thread_ts" not in body:
+                time.sleep(self.post_delay)
             with self._lock:
                 self.messages.append({**body, "channel": channel, "ts": ts})
         return 200, {}, {"ok": True, "channel": channel, "ts": ts}

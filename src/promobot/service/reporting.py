@@ -2,8 +2,8 @@
 
 Every state change of the operation (the first one too) gets its own line in the message's thread, in order.
 The channel and message id are stored with the operation, so a restarted server keeps updating the same
-message. Chat calls run on one background thread fed by a queue, so neither the operation worker nor Slack's
-ack ever waits on Slack.
+message; the first post is made once across crashes and replicas (`posting.py`). Chat calls run on one
+background thread fed by a queue, so neither the operation worker nor Slack's ack ever waits on Slack.
 """
 
 from __future__ import annotations

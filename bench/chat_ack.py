@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -40,6 +42,17 @@ fake = FakeSlack().start()
 print(fake.base_url, flush=True)
 sys.stdin.read()
 print(len(fake.of("response_url")), flush=True)
+"""
+
+FLOOR = """
+import sys, uvicorn
+from fastapi import FastAPI, Request, Response
+app = FastAPI()
+@app.post("/slack/events")
+async def events(request: Request) -> Response:
+    await request.body()
+    return Response("ok")
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 
 
@@ -83,8 +96,14 @@ def command(n: int, response_url: str) -> tuple[bytes, dict[str, str]]:
     return body, headers
 
 
-def load(base_url: str, response_url: str, total: int) -> tuple[list[float], int]:
-    """Send `total` commands at RATE per second; their ack latencies (s) and how many were not 200."""
+def load(
+    base_url: str, response_url: str, total: int, late: list[float] | None = None, *, path: str = "/slack/events"
+) -> tuple[list[float], int]:
+    """Send `total` commands at RATE per second; their ack latencies (s) and how many were not 200.
+
+    `late` gets how late each send began after its due time (a sender still waiting for its previous answer,
+    or the load generator itself not scheduled).
+    """
     latencies: list[float] = []
     failed = [0]
     lock = threading.Lock()
@@ -96,10 +115,13 @@ def load(base_url: str, response_url: str, total: int) -> tuple[list[float], int
                 body, headers = command(n, response_url)
                 due = start + n / RATE
                 time.sleep(max(0.0, due - time.perf_counter()))
-                answer = client.post("/slack/events", content=body, headers=headers)
+                began = time.perf_counter() - due
+                answer = client.post(path, content=body, headers=headers)
                 took = time.perf_counter() - due
                 with lock:
                     latencies.append(took)
+                    if late is not None:
+                        late.append(began)
                     failed[0] += answer.status_code != 200
 
     threads = [threading.Thread(target=sender, args=(k,)) for k in range(SENDERS)]
@@ -108,6 +130,30 @@ def load(base_url: str, response_url: str, total: int) -> tuple[list[float], int
     for thread in threads:
         thread.join()
     return latencies, failed[0]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process `pid` has used so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def floor_latencies(response_url: str, total: int) -> list[float]:
+    """The same schedule against the floor: a bare FastAPI app under uvicorn that answers 200 and does nothing.
+
+    Run right after promobot's run, on the same machine load: what is left of promobot's latency above this
+    is promobot's; the rest is the machine (and Python's HTTP stack).
+    """
+    port = running.free_port()
+    server = subprocess.Popen([sys.executable, "-c", FLOOR, str(port)])
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        running.until(lambda: httpx.get(base_url + "/docs", timeout=1).status_code == 200, 30, "the floor app")
+        load(base_url, response_url, WARM_UP)
+        return load(base_url, response_url, total)[0]
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def main() -> None:
@@ -127,8 +173,10 @@ def main() -> None:
             response_url = api_url.removesuffix("api/") + "respond/1"
             load(setup.base_url, response_url, WARM_UP)
             assert setup.process is not None
+            cpu_before, late = cpu_seconds(setup.process.pid), list[float]()
             with profiled(setup.process.pid, "chat_ack"):
-                latencies, failed = load(setup.base_url, response_url, total)
+                latencies, failed = load(setup.base_url, response_url, total, late)
+            serve_cpu = cpu_seconds(setup.process.pid) - cpu_before
             deadline = time.monotonic() + 60
             with httpx.Client(base_url=setup.base_url, timeout=10) as client:
                 while time.monotonic() < deadline and client.get("/healthz").status_code != 200:
@@ -139,11 +187,17 @@ def main() -> None:
             stub.stdin.close()
             answered = int(stub.stdout.readline().strip() or 0)
             stub.wait(10)
+    floor = floor_latencies(response_url, total)
     note("chat_ack_shape", f"{total} signed slash commands at {RATE:.0f}/s from {SENDERS} loopback connections, "
          f"{IN_FLIGHT} operations in flight, SQLite")  # fmt: skip
     emit("chat_ack_p50", ms(percentile(latencies, 50)), "ms")
+    emit("chat_ack_p90", ms(percentile(latencies, 90)), "ms")
     emit("chat_ack_p99", ms(percentile(latencies, 99)), "ms")
     emit("chat_ack_max", ms(max(latencies)), "ms")
+    emit("chat_ack_floor_p50", ms(percentile(floor, 50)), "ms")  # a bare FastAPI app under uvicorn, same load
+    emit("chat_ack_floor_p99", ms(percentile(floor, 99)), "ms")
+    emit("chat_ack_send_late_p99", ms(percentile(late, 99)), "ms")  # of the latency above, before the send began
+    emit("chat_ack_serve_cpu_per_command", ms(serve_cpu / total), "ms")  # ack and the work after it, all threads
     emit("chat_ack_refused", failed, "requests")
     emit("chat_ack_answered", answered, "replies")
     note("chat_ack_target", "p99 <= 50 ms")

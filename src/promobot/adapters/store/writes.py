@@ -2,14 +2,18 @@
 
 PostgreSQL aborts the whole transaction on a constraint violation; running the risky statement inside a
 SAVEPOINT lets the caller treat the collision as an answer ("already there") and carry on.
+
+The inserts on hot paths (a webhook's delivery id, audit entries, change records) reuse one statement per
+table and pass the row as parameters: building the statement anew each time cost more CPU than running it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, insert, select, update
+from sqlalchemy import CursorResult, Executable, Insert, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,15 +35,21 @@ def insert_unless_duplicate(session: Session, table: Table, values: Mapping[str,
     Other constraint violations still raise.
     """
     dialect = session.get_bind().dialect.name
-    statement: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    else:
+    if dialect not in ("postgresql", "sqlite"):
         return insert_once(session, table, values)
-    inserted = session.execute(statement.returning(*table.primary_key.columns)).first()
+    inserted = session.execute(_insert_unless_duplicate(table, dialect), dict(values)).first()
     return inserted is not None
+
+
+@functools.cache
+def _insert_unless_duplicate(table: Table, dialect: str) -> Executable:
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_of(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+
+
+@functools.cache
+def _insert(table: Table) -> Insert:
+    return insert(table)
 
 
 def upsert(session: Session, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
@@ -77,7 +87,7 @@ def raise_to(session: Session, table: Table, key: Mapping[str, Any], column: str
 
 def insert_returning_id(session: Session, table: Table, values: Mapping[str, Any]) -> int:
     """Insert a row and return the id the database gave it."""
-    result = cast(CursorResult[Any], session.execute(insert(table).values(**values)))
+    result = cast(CursorResult[Any], session.execute(_insert(table), dict(values)))
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, func, select
+from sqlalchemy import Engine, Row, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from promobot import ports
@@ -23,6 +23,8 @@ from promobot.domain.deployments import Deployment
 from promobot.domain.operations import Operation
 
 Value = Operation | Deployment
+VERSION = select(func.max(changes.c.id), func.count(changes.c.id)).where(changes.c.id > bindparam("floor"))
+VERSION_SQLITE = "SELECT max(id), count(id) FROM changes WHERE id > ?"
 
 
 class _Clock:
@@ -32,13 +34,21 @@ class _Clock:
 
 class SqlChangeLog:
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(bind=engine, autoflush=False)
 
     def version(self, floor: int) -> tuple[int, int]:
-        with self._sessions() as session:
-            newest, count = session.execute(
-                select(func.max(changes.c.id), func.count(changes.c.id)).where(changes.c.id > floor)
-            ).one()
+        """Asked on every `list`: a plain read outside any transaction (no BEGIN IMMEDIATE on SQLite, so it
+        never waits for a writer; no ROLLBACK round trip on PostgreSQL)."""
+        if self._engine.dialect.name == "sqlite":
+            raw = self._engine.raw_connection()  # autocommit: the driver's own transactions are off
+            try:
+                newest, count = raw.cursor().execute(VERSION_SQLITE, (floor,)).fetchone()
+            finally:
+                raw.close()
+        else:
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                newest, count = connection.execute(VERSION, {"floor": floor}).one()
         return (newest if newest is not None else floor), count
 
     def settled(self, before: datetime) -> int:

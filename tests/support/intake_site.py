@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from promobot.adapters.chat.slack import bot as slack_bot
 from promobot.domain.deployments import Pin
+from promobot.domain.operations import Kind, Operation, State, Step
 from support.fake_github import FakeGitHub
 from support.fake_gitlab import FakeGitLab
 from support.fake_slack import FakeSlack
@@ -96,6 +97,19 @@ class IntakeSite(Web):
         # A pin for web in qa, so an engine's report about it has something to be about.
         pin = Pin(image="web", tag="qa-1a2b3c4", digest="sha256:" + "d" * 64)
         self.application.ctx.gitops.write_pin("qa", "web", pin, message="Pin web in qa")
+
+    def waiting(self, number: int) -> Operation:
+        """A promotion of web to prod waiting for the approval of pull request `number`."""
+        with self.application.ctx.store.unit_of_work() as uow:
+            found = uow.operations.add(
+                Operation(
+                    kind=Kind.PROMOTE, app="web", env="prod", artifact="web:qa-aaaaaaa", requested_by="developer",
+                    source_revision="a" * 40, target_tag="prod-aaaaaaa", state=State.AWAITING_APPROVAL,
+                    step=Step.PR_OPEN, message="waiting", pr_number=number, pr_url=f"https://forge/pull/{number}",
+                )
+            )  # fmt: skip
+            uow.commit()
+        return found
 
     def gitops_head(self) -> str:
         return _git(self.root / "git" / "gitops.git", "rev-parse", "main").strip()

@@ -5,8 +5,9 @@
     assert not seen.failures()      # promobot logged no error, and nothing logged a traceback
     assert secret not in seen.text()
 
-structlog is routed into the watcher (with tracebacks rendered, as `promobot serve` renders them) and the
-root logger is opened to DEBUG for the block; both are put back after.
+structlog is routed into the watcher (with tracebacks rendered, as `promobot serve` renders them, and at
+every level) and the root logger is opened to `level` (INFO, what `promobot serve` logs) for the block;
+both are put back after.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class _Records(logging.Handler):
 
 
 @contextmanager
-def watching() -> Iterator[Seen]:
+def watching(level: int = logging.INFO) -> Iterator[Seen]:
     seen = Seen()
 
     def collect(_: Any, method: str, event: MutableMapping[str, Any]) -> str:
@@ -74,12 +75,12 @@ def watching() -> Iterator[Seen]:
     )
     handler = _Records(seen)
     root = logging.getLogger()
-    level = root.level
+    saved_level = root.level
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    root.setLevel(level)
     try:
         yield seen
     finally:
         root.removeHandler(handler)
-        root.setLevel(level)
+        root.setLevel(saved_level)
         structlog.configure(**saved)

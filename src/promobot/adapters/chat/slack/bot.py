@@ -25,6 +25,8 @@ from typing import Any
 import structlog
 from slack_bolt import Ack, App, BoltRequest
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize
+from slack_bolt.context import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
@@ -34,7 +36,7 @@ from promobot.adapters.chat.slack.web_api import SlackChat
 from promobot.domain import errors
 
 log = structlog.get_logger(__name__)
-COMMANDS = ("/promote", "/rollback", "/list", "/diff", "/promobot")
+COMMANDS = re.compile(r"^/(promote|rollback|list|diff|promobot)$")  # one listener: Bolt tries each in turn
 ACTIONS = re.compile(r"^promobot\.")
 WORKERS = 4  # commands handled at once after their acks; more wait in order (fewer threads, quicker acks)
 Reply = Callable[[ports.ChatMessage], None]
@@ -63,22 +65,17 @@ class SlackBot:
         self._working = working
         self._failed = failed
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-work")
-        self._identity: dict[str, Any] = {}  # auth.test's answer, from `start`
-
-        def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
-            return self._authorize(enterprise_id, team_id, user_id)  # Bolt passes arguments by their names
-
+        self._authorize = _FromStartUp(chat.client.token)
         self.app = App(
             signing_secret=signing_secret,
-            # Bolt's own client has no token (it would call auth.test on the first request); `_authorize`
+            # Bolt's own client has no token (it would call auth.test on the first request); `_FromStartUp`
             # hands it the bot token. Socket Mode opens its connection through it with the app token.
             client=WebClient(base_url=chat.client.base_url, timeout=chat.client.timeout),
-            authorize=authorize,
+            authorize=self._authorize,
             process_before_response=True,  # listeners run in the caller's thread: they only ack and queue
             logger=logging.getLogger("promobot.slack.bolt"),
         )
-        for name in COMMANDS:
-            self.app.command(name)(self._slash)
+        self.app.command(COMMANDS)(self._slash)
         self.app.action(ACTIONS)(self._click)
         self.app.event("app_mention")(self._mention)
 
@@ -106,26 +103,16 @@ class SlackBot:
         messages to channels fail until the token is fixed. The worker threads start with the first command.
         """
         try:
-            self._identity = self._chat.identity()
+            found = self._chat.identity()
         except errors.PromobotError as exc:
             log.error("Slack bot token check failed at start-up", problem=exc.message, hint="check slack.bot_token")
             return
-        log.info("Slack bot token checked", team=self._identity.get("team_id"), bot_user=self._identity.get("user_id"))
+        self._authorize.identity = found
+        log.info("Slack bot token checked", team=found.get("team_id"), bot_user=found.get("user_id"))
 
     def stop(self) -> None:
         """Finish the work already queued, then stop the worker threads."""
         self._pool.shutdown(wait=True)
-
-    def _authorize(self, enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
-        """Bolt's authorization of each request, from the start-up check: never calls Slack."""
-        return AuthorizeResult(
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            user_id=user_id,
-            bot_token=self._chat.client.token,
-            bot_id=self._identity.get("bot_id"),
-            bot_user_id=self._identity.get("user_id"),  # Bolt ignores events the bot itself caused
-        )
 
     # --- listeners (Bolt injects arguments by name) ---------------------------------------------------
     def _slash(self, ack: Ack, command: dict[str, Any]) -> None:
@@ -181,6 +168,34 @@ class SlackBot:
             reply(message)
         except Exception as exc:  # Slack unreachable after retries: the server goes on
             log.warning("reply to Slack failed", error=str(exc))
+
+
+class _FromStartUp(Authorize):
+    """Bolt's authorization of each request, from the start-up check (`auth.test`): never calls Slack."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+        self.identity: dict[str, Any] = {}  # auth.test's answer, once `start` has it
+
+    def __call__(
+        self,
+        *,
+        context: BoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        actor_enterprise_id: str | None = None,
+        actor_team_id: str | None = None,
+        actor_user_id: str | None = None,
+    ) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            bot_token=self.token,
+            bot_id=self.identity.get("bot_id"),
+            bot_user_id=self.identity.get("user_id"),  # Bolt ignores events the bot itself caused
+        )
 
 
 def _retried(request: BoltRequest) -> bool:

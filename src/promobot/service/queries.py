@@ -44,19 +44,13 @@ def board(ctx: Context) -> list[Row]:
     ]
 
 
-def board_again(ctx: Context, rows: list[Row], pairs: Collection[tuple[str, str]]) -> list[Row]:
-    """`rows` (a board) with the rows of these (app, env) pairs read again: one query per pair, so for a
-    few changes this is much cheaper than `board`."""
-    wanted = {(row.app, row.env) for row in rows} & set(pairs)
+def board_rows(ctx: Context, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Row]:
+    """The board's rows of these (app, env) pairs, read again: one query per pair, so for a few changes
+    this is much cheaper than `board`."""
     with ctx.store.unit_of_work() as uow:
-        current = {pair: uow.deployments.current(*pair) for pair in wanted}
+        current = {pair: uow.deployments.current(*pair) for pair in set(pairs)}
         moving = _moving(uow.operations.active())
-    return [
-        _row(row.app, row.env, current[(row.app, row.env)], moving.get((row.app, row.env)))
-        if (row.app, row.env) in wanted
-        else row
-        for row in rows
-    ]
+    return {pair: _row(*pair, d, moving.get(pair)) for pair, d in current.items()}
 
 
 def _moving(active: list[Operation]) -> dict[tuple[str, str], Operation]:

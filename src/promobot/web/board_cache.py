@@ -56,6 +56,7 @@ class BoardCache:
         self._changes = changes
         self._lock = threading.Lock()
         self._entry: _Entry | None = None
+        self._positions: dict[Pair, int] = {}  # where each (app, env) is on the board (fixed by the config)
         names = "\n".join([*ctx.pipeline.app_names, "", *ctx.pipeline.env_names])
         self._config = f"{zlib.crc32(names.encode()):08x}"  # replicas configured alike give alike ETags
 
@@ -98,12 +99,12 @@ class BoardCache:
         pairs = changes.touched(old.complete_to, limit=MAX_AGAIN + 1) if old is not None else None
         if old is None or pairs is None or len(pairs) > MAX_AGAIN:
             rows = queries.board(self._ctx)
+            self._positions = {(row.app, row.env): at for at, row in enumerate(rows)}
             return _Entry(floor, version, rows, [row_json(row) for row in rows])
-        rows = queries.board_again(self._ctx, old.rows, pairs)
-        fragments = [
-            row_json(row) if (row.app, row.env) in pairs else fragment
-            for row, fragment in zip(rows, old.fragments, strict=True)
-        ]
+        rows, fragments = list(old.rows), list(old.fragments)
+        for pair, row in queries.board_rows(self._ctx, pairs).items():
+            if (at := self._positions.get(pair)) is not None:  # a pair this replica's board shows
+                rows[at], fragments[at] = row, row_json(row)
         return _Entry(floor, version, rows, fragments)
 
 

@@ -2,7 +2,8 @@
 
     tally.add("crash harness [sqlite]", "fault points", 15)
 
-tests/e2e/conftest.py prints them in pytest's terminal summary.
+support/summary.py (a pytest plugin, `-p support.summary` in pyproject.toml) prints them in pytest's
+terminal summary, one line per suite.
 """
 
 from __future__ import annotations

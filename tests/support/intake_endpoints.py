@@ -4,8 +4,9 @@ An `Endpoint` knows which `IntakeSite` serves it, how a body is encoded on the w
 a sample payload a real sender would send (fresh ids on each call) and how its sender authenticates.
 `headers(site, body, how, delivery)` signs a body the way `how` says: "signed" (right), or one of the
 scheme's `refusals`: "unsigned", "wrong secret", "another body" (a valid signature of different bytes;
-only where the signature covers the body), "stale" (Slack's timestamp six minutes old; only Slack's scheme
-has one) and "person token" (a user's API token where the sender's credential belongs).
+only where the signature covers the body), "stale" and "from the future" (Slack's timestamp six minutes
+off; only Slack's scheme has one) and "person token" (a user's API token where the sender's credential
+belongs).
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ def _hmac(key: str, body: bytes) -> str:
 class _Slack:
     """Slack's v0 signature: HMAC of `v0:<timestamp>:<body>`, the timestamp within five minutes."""
 
-    hows = ("unsigned", "wrong secret", "another body", "person token", "stale")
+    hows = ("unsigned", "wrong secret", "another body", "person token", "stale", "from the future")
 
     def __call__(self, site: IntakeSite, body: bytes, how: str) -> dict[str, str]:
-        stamp = str(int(time.time() - (360 if how == "stale" else 0)))
+        stamp = str(int(time.time() + {"stale": -360, "from the future": 360}.get(how, 0)))
         if how == "unsigned":
             return {}
         if how == "person token":

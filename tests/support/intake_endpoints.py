@@ -165,6 +165,51 @@ def _github_push(site: IntakeSite) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _github_pull(site: IntakeSite) -> dict[str, Any]:
+    sha = secrets.token_hex(20)
+    return {
+        "action": "closed", "number": 7, "repository": {"full_name": "acme/web"}, "sender": {"login": "rita"},
+        "pull_request": {"number": 7, "merged": True, "merge_commit_sha": sha, "html_url": "https://github/pull/7",
+                         "head": {"ref": "promobot/prod/7", "sha": sha}, "base": {"ref": "prod"}},
+    }  # fmt: skip
+
+
+def _github_review(site: IntakeSite) -> dict[str, Any]:
+    sha = secrets.token_hex(20)
+    return {
+        "action": "submitted", "repository": {"full_name": "acme/web"}, "sender": {"login": "rita"},
+        "review": {"state": "approved", "user": {"login": "rita"}, "commit_id": sha},
+        "pull_request": {"number": 7, "head": {"ref": "promobot/prod/7", "sha": sha}, "base": {"ref": "prod"},
+                         "html_url": "https://github/pull/7"},
+    }  # fmt: skip
+
+
+def _github_run(site: IntakeSite) -> dict[str, Any]:
+    return {
+        "action": "completed", "repository": {"full_name": "acme/web"},
+        "workflow_run": {"id": 1, "name": "build", "head_branch": "qa", "head_sha": secrets.token_hex(20),
+                         "status": "completed", "conclusion": "success", "html_url": "https://github/runs/1"},
+    }  # fmt: skip
+
+
+def _gitlab_merge(site: IntakeSite) -> dict[str, Any]:
+    return {
+        "object_kind": "merge_request", "user": {"username": "rita"},
+        "project": {"id": 100, "path_with_namespace": "acme/web"},
+        "object_attributes": {"iid": 7, "action": "approved", "source_branch": "promobot/prod/7",
+                              "target_branch": "prod", "state": "opened", "last_commit": {"id": secrets.token_hex(20)},
+                              "merge_commit_sha": None, "url": "https://gitlab/merge_requests/7"},
+    }  # fmt: skip
+
+
+def _gitlab_pipeline(site: IntakeSite) -> dict[str, Any]:
+    return {
+        "object_kind": "pipeline", "project": {"id": 100, "path_with_namespace": "acme/web"},
+        "object_attributes": {"id": 1, "ref": "qa", "tag": False, "sha": secrets.token_hex(20), "status": "success",
+                              "url": "https://gitlab/pipelines/1"},
+    }  # fmt: skip
+
+
 def _gitlab_push(site: IntakeSite) -> dict[str, Any]:
     return {
         "object_kind": "push", "ref": "refs/heads/develop", "before": ZERO, "after": secrets.token_hex(20),
@@ -231,13 +276,28 @@ ENDPOINTS = [
     Endpoint("slack events api", "github", "/slack/events", JSON, _mention, _json, SLACK),
     Endpoint("slack url_verification", "github", "/slack/events", JSON,
              lambda site: {"token": "t", "challenge": secrets.token_hex(8), "type": "url_verification"}, _json, SLACK),
-    Endpoint("github", "github", "/webhooks/github", JSON, _github_push, _json,
+    Endpoint("github push", "github", "/webhooks/github", JSON, _github_push, _json,
              _Hmac("X-Hub-Signature-256", "forge-hook"),
              lambda d: {"X-GitHub-Event": "push", "X-GitHub-Delivery": d}),
+    Endpoint("github pull request", "github", "/webhooks/github", JSON, _github_pull, _json,
+             _Hmac("X-Hub-Signature-256", "forge-hook"),
+             lambda d: {"X-GitHub-Event": "pull_request", "X-GitHub-Delivery": d}),
+    Endpoint("github review", "github", "/webhooks/github", JSON, _github_review, _json,
+             _Hmac("X-Hub-Signature-256", "forge-hook"),
+             lambda d: {"X-GitHub-Event": "pull_request_review", "X-GitHub-Delivery": d}),
+    Endpoint("github workflow run", "github", "/webhooks/github", JSON, _github_run, _json,
+             _Hmac("X-Hub-Signature-256", "forge-hook"),
+             lambda d: {"X-GitHub-Event": "workflow_run", "X-GitHub-Delivery": d}),
     Endpoint("argocd", "github", "/webhooks/argocd", JSON, _argocd, _json, BEARER),  # Argo CD sends promobot's token
-    Endpoint("gitlab", "gitlab", "/webhooks/gitlab", JSON, _gitlab_push, _json,
+    Endpoint("gitlab push", "gitlab", "/webhooks/gitlab", JSON, _gitlab_push, _json,
              _Token("X-Gitlab-Token", "forge-hook"),
              lambda d: {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": d}),
+    Endpoint("gitlab merge request", "gitlab", "/webhooks/gitlab", JSON, _gitlab_merge, _json,
+             _Token("X-Gitlab-Token", "forge-hook"),
+             lambda d: {"X-Gitlab-Event": "Merge Request Hook", "X-Gitlab-Event-UUID": d}),
+    Endpoint("gitlab pipeline", "gitlab", "/webhooks/gitlab", JSON, _gitlab_pipeline, _json,
+             _Token("X-Gitlab-Token", "forge-hook"),
+             lambda d: {"X-Gitlab-Event": "Pipeline Hook", "X-Gitlab-Event-UUID": d}),
     Endpoint("flux", "gitlab", "/webhooks/flux", JSON, _flux, _json, _Hmac("X-Signature", "flux")),
     Endpoint("registry", "github", "/webhooks/registry", "application/vnd.docker.distribution.events.v1+json",
              _registry, _json, BEARER),

@@ -17,7 +17,7 @@ from support import tally
 from support.hostile_data import FUZZ, TYPED
 
 SUITE = "hostile input"
-MANY = settings(FUZZ, max_examples=1500)
+MANY = settings(FUZZ, max_examples=1000)
 REF_TEXT = (
     st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
     | st.text("abz09-._/@:~^{}\\ *?[", max_size=30)

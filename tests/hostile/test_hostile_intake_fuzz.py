@@ -29,7 +29,7 @@ def _one_clear_line(text: str, content_type: str) -> bool:
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
 @given(data=st.data())
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=70)
 def test_a_fuzzed_signed_body_is_refused_or_ignored_never_a_server_error(
     sites: dict[str, IntakeSite], endpoint: Endpoint, data: st.DataObject
 ) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, func, select
+from sqlalchemy import Engine, Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from promobot import ports
@@ -52,11 +52,8 @@ class SqlChangeLog:
         return (newest if newest is not None else floor), count
 
     def settled(self, before: datetime) -> int:
-        with self._sessions() as session:
-            found = session.execute(
-                select(changes.c.id).where(changes.c.at < before).order_by(changes.c.at.desc()).limit(1)
-            ).scalar()
-        return found or 0
+        found = self._read(select(changes.c.id).where(changes.c.at < before).order_by(changes.c.at.desc()).limit(1))
+        return found[0][0] if found else 0
 
     def after(self, change_id: int, *, limit: int) -> list[ports.LoggedChange]:
         with self._sessions() as session:
@@ -73,11 +70,18 @@ class SqlChangeLog:
         ]
 
     def touched(self, change_id: int, *, limit: int) -> set[tuple[str, str]]:
+        rows = self._read(
+            select(changes.c.app, changes.c.env).where(changes.c.id > change_id).distinct().limit(limit)
+        )
+        return {(row[0], row[1]) for row in rows}
+
+    def _read(self, statement: Select[Any]) -> Sequence[Any]:
+        """One read-only statement: on PostgreSQL outside a transaction (one round trip, no ROLLBACK)."""
+        if self._engine.dialect.name == "postgresql":
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                return connection.execute(statement).all()
         with self._sessions() as session:
-            rows = session.execute(
-                select(changes.c.app, changes.c.env).where(changes.c.id > change_id).distinct().limit(limit)
-            ).all()
-        return {(app, env) for app, env in rows}
+            return session.execute(statement).all()
 
     def oldest(self) -> int | None:
         with self._sessions() as session:

@@ -15,6 +15,7 @@ The version is always read before the rows, so a board is never older than the v
 from __future__ import annotations
 
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +29,7 @@ from promobot.service.context import Context
 from promobot.web.schemas import OperationOut
 
 SETTLE_SECONDS = 10.0
+FLOOR_SECONDS = 5.0  # a new floor is read at most this often
 MAX_AGAIN = 200  # pairs read again one by one; more, and the whole board is read in one query
 MAX_BODIES = 256  # serialised answers kept per version: the whole board and filtered ones
 _ROW = TypeAdapter(dict[str, Any])
@@ -37,6 +39,7 @@ Pair = tuple[str, str]
 @dataclass
 class _Entry:
     floor: int
+    floor_read: float  # when the floor was read (monotonic seconds)
     version: tuple[int, int]
     rows: list[queries.Row]
     fragments: list[bytes]  # each row's JSON
@@ -82,7 +85,7 @@ class BoardCache:
     def _current(self) -> _Entry:
         if self._changes is None:  # no change log: nothing to key a copy on
             rows = queries.board(self._ctx)
-            return _Entry(0, (0, 0), rows, [row_json(row) for row in rows])
+            return _Entry(0, 0.0, (0, 0), rows, [row_json(row) for row in rows])
         entry = self._entry
         if entry is not None and self._changes.version(entry.floor) == entry.version:
             return entry
@@ -94,18 +97,22 @@ class BoardCache:
             return self._entry
 
     def _read(self, old: _Entry | None, changes: ports.ChangeLog) -> _Entry:
-        floor = changes.settled(self._ctx.clock.now() - timedelta(seconds=SETTLE_SECONDS))
+        if old is not None and time.monotonic() - old.floor_read < FLOOR_SECONDS:
+            floor, floor_read = old.floor, old.floor_read  # an older floor is as safe, only less tight
+        else:
+            floor = changes.settled(self._ctx.clock.now() - timedelta(seconds=SETTLE_SECONDS))
+            floor_read = time.monotonic()
         version = changes.version(floor)  # before the rows: they are at least as new as this
         pairs = changes.touched(old.complete_to, limit=MAX_AGAIN + 1) if old is not None else None
         if old is None or pairs is None or len(pairs) > MAX_AGAIN:
             rows = queries.board(self._ctx)
             self._positions = {(row.app, row.env): at for at, row in enumerate(rows)}
-            return _Entry(floor, version, rows, [row_json(row) for row in rows])
+            return _Entry(floor, floor_read, version, rows, [row_json(row) for row in rows])
         rows, fragments = list(old.rows), list(old.fragments)
         for pair, row in queries.board_rows(self._ctx, pairs).items():
             if (at := self._positions.get(pair)) is not None:  # a pair this replica's board shows
                 rows[at], fragments[at] = row, row_json(row)
-        return _Entry(floor, version, rows, fragments)
+        return _Entry(floor, floor_read, version, rows, fragments)
 
 
 def row_json(row: queries.Row) -> bytes:

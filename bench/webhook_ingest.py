@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -129,8 +130,17 @@ def _start(setup: running.Setup, workers: int) -> None:
         )
     setup.start_timeout = 90.0  # each worker process imports and builds the application itself
     running.until(setup._healthy, setup.start_timeout, "promobot serve --workers to answer /healthz")
-    running.until(lambda: len(_workers(setup.process.pid if setup.process else 0)) == workers, 60, "every worker")
-    time.sleep(5)  # /healthz answered from one worker; the others may still be starting
+    pid = setup.process.pid
+    spawned = running.until(lambda: len(_workers(pid)) == workers and _workers(pid), 60, "every worker")
+    for serving in spawned:  # each one alone, the others stopped, must answer: every worker is up
+        others = [each for each in spawned if each != serving]
+        for each in others:
+            os.kill(each, signal.SIGSTOP)
+        try:
+            running.until(setup._healthy, setup.start_timeout, f"worker {serving} to answer /healthz")
+        finally:
+            for each in others:
+                os.kill(each, signal.SIGCONT)
 
 
 def _in_process(config_path: Path, bodies: list[dict[str, str]]) -> tuple[float, float]:

@@ -109,7 +109,7 @@ def scenario(kind: str, root: Path, url: str | None) -> Run:
     return run
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)  # the chat.claimed point waits 30 s for its stale claim
 def test_every_fault_point_ends_with_its_operation_done_once_and_git_registry_and_database_agreeing(
     tmp_path: Path,
 ) -> None:

@@ -231,7 +231,7 @@ def _resync(ctx: Context, operation: Operation, deployment: Deployment, live: po
     with ctx.store.unit_of_work() as uow:
         events = uow.operations.events(operation.id or 0)
     asked = sum(1 for e in events if e.step is Step.DEPLOYING and e.message.startswith(RESYNC))
-    running = f"{live.digest[:19]}" if live.digest else "no image"
+    running = live.digest[:19] if live.digest else "no image"
     where = f"{operation.app} in {operation.env}"
     if asked >= ctx.timeouts.resyncs:
         fail(

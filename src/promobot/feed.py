@@ -1,8 +1,9 @@
 """The live feed: operation and deployment changes, published to in-process subscribers (the SSE stream).
 
 With the store's change log (`ports.ChangeLog`, how `serve` runs) the feed follows the log: one thread per
-process polls it every `poll_seconds` (at once when this process reports a change, since it is a Notifier)
-and hands each change to every subscriber, so a replica's subscribers see every replica's changes, in log
+process, started by the first subscriber, polls it every `poll_seconds` (at once when this process reports
+a change, since it is a Notifier) and hands each change to every subscriber (while there is none it only
+moves to the log's newest id), so a replica's subscribers see every replica's changes, in log
 order. Change ids are the log's ids, the same on every replica; a reconnecting client replays what it
 missed from the log (`since`) unless it was pruned. Without a log (tests of the stream alone) the feed
 publishes what this process reports, with ids `<epoch>-<seq>` that no other process knows.
@@ -89,6 +90,7 @@ class Feed:
         self._queue_size = queue_size
         self._closed = False
         self._follower: Loop | None = None
+        self._joined = 0  # subscriptions ever made: the follower sees one arrive while it skips
 
     # --- ports.Notifier ---------------------------------------------------------------------------
     def operation_changed(self, operation: Operation) -> None:
@@ -124,6 +126,7 @@ class Feed:
                 sub.queue.put_nowait(None)
             else:
                 self._subscribers.add(sub)
+                self._joined += 1
                 self._follow()
         return sub
 
@@ -183,6 +186,15 @@ class Feed:
         loop: Loop
 
         def poll() -> None:
+            with self._lock:
+                listened, joined = bool(self._subscribers), self._joined
+            if not listened:
+                was = follower.top
+                follower.skip()  # one cheap query: changes nobody would receive are not read
+                with self._lock:
+                    if self._joined == joined:
+                        return
+                follower.top = was  # someone subscribed meanwhile: hand them what came since
             found, more = follower.poll()
             for change in found:
                 if change.value is not None:

@@ -49,3 +49,8 @@ class Follower:
             if now - since >= self._settle:
                 del self._holes[missing]  # rolled back: that id will never commit
         return found + fresh, len(fresh) == BATCH
+
+    def skip(self) -> None:
+        """Move to the log's present without reading the changes in between (nobody is listening)."""
+        self.top = self._log.version(self.top)[0]
+        self._holes.clear()

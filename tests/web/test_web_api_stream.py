@@ -38,7 +38,7 @@ class Served:
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[Web]:
     made = Web(tmp_path / "sandbox")
-    made.application.feed.stream_seconds = 3.0
+    made.application.feed.stream_seconds = 10.0  # a test ends at its event; a loaded machine is slow
     yield made
     made.application.feed.close()  # stops following the change log
     made.close()

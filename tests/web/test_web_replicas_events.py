@@ -28,7 +28,7 @@ class Served:
 
     def __init__(self, web: Web) -> None:
         self.application = bootstrap.build(web.loaded, background=False)
-        self.application.feed.stream_seconds = 3.0
+        self.application.feed.stream_seconds = 10.0  # the test ends at the event; a loaded machine is slow
         self.url = f"http://127.0.0.1:{free_port()}"
         port = int(self.url.rsplit(":", 1)[1])
         app = create_app(self.application, manage_lifecycle=False)

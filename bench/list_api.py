@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 import world
-from common import emit, median, ms, note, percentile, profiled, scratch, size
+from common import SMOKE, emit, median, ms, note, percentile, profiled, scratch, size
 
 from promobot import bootstrap, config
 from promobot.adapters.store.sql import SqlStore
@@ -63,7 +63,7 @@ def report(kind: str, name: str, measured: tuple[list[float], int]) -> None:
     note(f"list_{kind}_{name}_detail", f"{load()}; the ETag moved {moved} times in {len(took)} requests")
 
 
-def settle(client: httpx.Client, quiet: float = 2.0, limit: float = 60.0) -> None:
+def settle(client: httpx.Client, quiet: float = 0.3 if SMOKE else 2.0, limit: float = 60.0) -> None:
     """Wait until the board stops changing (the worker fails the seeded stale operations once, at start)."""
     deadline = time.monotonic() + limit
     etag, since = client.get("/api/list").headers["etag"], time.monotonic()

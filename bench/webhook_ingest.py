@@ -6,9 +6,8 @@ webhook token and its own delivery id, from several keep-alive connections at on
 over wall time until the last answer. Afterwards the database is counted: every deployment must be healthy
 and every delivery id recorded, so none was lost. This runs twice on the same seeded database (the
 deployments set back to `progressing` in between): one `serve` process, then (not under BENCH_SMOKE)
-`serve --workers 2` (the
-`_workers_2` figures). The CPU seconds the server processes spent per result are measured too: on a
-machine shared with other work they are the steadier figure. Last, the same results are handed to the
+`serve --workers 2` (the `_workers_2` figures). The CPU seconds the server processes spent per result are
+measured too: on a machine shared with other work they are the steadier figure. Last, the same results are handed to the
 service in-process (no HTTP) from as many threads.
 """
 

@@ -177,8 +177,8 @@ class FakeGitLab(JsonApp):
             return Answer(409, {"message": f"SHA does not match HEAD of source branch: {mr.sha}"})
         if mr.conflicts:
             return Answer(406, {"message": "Branch cannot be merged"})
-        self.merges.append(dict(body, iid=mr.iid))
         self._merge(mr, str(body.get("merge_commit_message") or f"Merge branch '{mr.branch}'"))
+        self.merges.append(dict(body, iid=mr.iid))  # after the merge is written: a test seeing it sees the branch
         return Answer(200, self._json(mr))
 
     def get_commit(self, request: Request, project: str, _: Any, found: Any) -> Answer:

@@ -211,7 +211,7 @@ class FakeGitHub(JsonApp):
                 },
             )
         sha = self._merge(pull, str(body.get("commit_title", "")), str(body.get("commit_message", "")))
-        self.merges.append(dict(body, number=pull.number))  # after the merge is written: a test seeing it sees the branch
+        self.merges.append(dict(body, number=pull.number))  # after the merge: a test seeing it sees the branch
         return Answer(200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"})
 
     def get_commit(self, request: Request, repo: str, params: dict[str, str]) -> Answer:

@@ -73,19 +73,15 @@ def world(registry_binary: str, tmp_path: Path) -> Iterator[FluxWorld]:
         made = FluxWorld(tmp_path, registry, secrets=SECRETS, forge={"kind": "local"}, engine=engine,
                          release_manager_login="release-manager")  # fmt: skip
         made.kube = kube
-        made.start()
-        try:
+        with made:
             yield made
-        finally:
-            made.stop()
 
 
 def test_flux_reports_reach_promobot_by_signed_events_and_by_the_kustomizations_status(world: FluxWorld) -> None:
     w = world
     # A push to qa: CI builds it, qa auto-deploys; promobot pins it and asks Flux to reconcile web-qa now.
     change = w.push("Version 2", {"VERSION": "2\n"}, "qa")
-    qa_digest = w.ci_builds("qa", change, change)
-    until(lambda: w.pinned("qa") == qa_digest, 30, "the qa build to be pinned in the GitOps repository")
+    w.built_and_pinned("qa", change, change)
     until(lambda: any(name == "web-qa" for _, name, _ in w.kube.reconciles), 10, "a reconcile request for web-qa")
     head = w.gitops_head()
 
@@ -104,8 +100,7 @@ def test_flux_reports_reach_promobot_by_signed_events_and_by_the_kustomizations_
     w.api("POST", f"/api/operations/{op['id']}/approve", user="release-manager")
     merged = until(lambda: w.app_git("tag", "--list", f"prod-{change[:7]}") and w.app_git("rev-parse", "prod"), 20,
                    "the pull request to be merged and tagged")  # fmt: skip
-    prod_digest = w.ci_builds("prod", merged, change)
-    until(lambda: w.pinned("prod") == prod_digest, 30, "the prod build to be pinned")
+    w.built_and_pinned("prod", merged, change)
     until(lambda: any(name == "web-prod" for _, name, _ in w.kube.reconciles), 10, "a reconcile request for web-prod")
     assert w.operation(op["id"])["state"] == "running"
     w.flux_shows("prod", "True", "ReconciliationSucceeded", applied=f"main/{w.gitops_head()}")
@@ -116,8 +111,7 @@ def test_flux_reports_reach_promobot_by_signed_events_and_by_the_kustomizations_
     # A broken qa change: Flux applies it, its health check fails, and it says so both ways.
     before = w.gitops_head()
     broken = w.push("Version 3", {"VERSION": "3\n"}, "qa")
-    broken_digest = w.ci_builds("qa", broken, broken)
-    until(lambda: w.pinned("qa") == broken_digest, 30, "the broken build to be pinned")
+    w.built_and_pinned("qa", broken, broken)
     head = w.gitops_head()
     w.flux_shows("qa", "False", "HealthCheckFailed", applied=f"main@sha1:{before}", attempted=f"main@sha1:{head}")
     answer = w.flux_event("qa", "HealthCheckFailed", {"revision": f"main@sha1:{head}"}, severity="error")

@@ -7,7 +7,6 @@ manager approving on GitLab (the Merge Request Hook arrives with `X-Gitlab-Token
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from support.fake_gitlab import FakeGitLab, merge_request_payload, webhook
 from support.loopback_http import serve
 from support.registry_server import RegistryServer, registry_binary
 from support.running import until
-from support.story_world import World, repositories
+from support.story_world import ArgoCDWorld, World, repositories
 
 __all__ = ["registry_binary"]
 pytestmark = pytest.mark.slow
@@ -28,27 +27,8 @@ SECRETS = {"gitlab": "glpat-e2e0token", "gitlab-hook": "gl-hook-secret", "argocd
 PROJECT = "acme/web"
 
 
-class GitLabWorld(World):
+class GitLabWorld(ArgoCDWorld):
     gitlab: FakeGitLab
-    argo: FakeArgoCD
-
-    def argo_deploys(self, env: str, digest: str) -> httpx.Response:
-        """Argo CD syncs the pin and its notification (promobot's template) reaches /webhooks/argocd."""
-        name = f"web-{env}"
-        host = self.registry.url.removeprefix("http://")
-        with self.argo.lock:
-            app = self.argo.apps[name]
-            app.images, app.health, app.sync, app.phase = [f"{host}/web@{digest}"], "Healthy", "Synced", "Succeeded"
-            status = app.to_json()["status"]
-        body = {
-            "promobot": 1, "trigger": "on-deployed", "delivery": f"{name}/on-deployed/{digest[7:19]}",
-            "application": name, "namespace": "argocd", "project": "default", "env": env, "app": "web",
-            "health": status["health"]["status"], "healthMessage": "", "sync": status["sync"]["status"],
-            "revision": self.gitops_head(), "phase": status["operationState"]["phase"], "operationMessage": "",
-            "images": status["summary"]["images"], "urls": [],
-        }  # fmt: skip
-        headers = {"Authorization": f"Bearer {self.tokens['webhook']}", "Content-Type": "application/json"}
-        return httpx.post(self.url + "/webhooks/argocd", content=json.dumps(body), headers=headers, timeout=30)
 
     def gitlab_hook(self, action: str, user: str) -> httpx.Response:
         payload = merge_request_payload(self.gitlab, PROJECT, 1, action, user=user)
@@ -73,19 +53,15 @@ def world(registry_binary: str, tmp_path: Path) -> Iterator[GitLabWorld]:
         made = GitLabWorld(tmp_path, registry, secrets=SECRETS, forge=forge, engine=engine,
                            release_manager_login="rita-gl")  # fmt: skip
         made.gitlab, made.argo = gitlab, argo
-        made.start()
-        try:
+        with made:
             yield made
-        finally:
-            made.stop()
 
 
 def test_a_promotion_goes_through_a_gitlab_merge_request_approved_by_the_release_manager(world: GitLabWorld) -> None:
     w = world
     # qa auto-deploys what CI built from a push.
     change = w.push("Version 2", {"VERSION": "2\n"}, "qa")
-    qa_digest = w.ci_builds("qa", change, change)
-    until(lambda: w.pinned("qa") == qa_digest, 30, "the qa build to be pinned in the GitOps repository")
+    qa_digest = w.built_and_pinned("qa", change, change)
     assert w.argo_deploys("qa", qa_digest).status_code == 202
     until(lambda: w.row("qa")["state"] == "healthy", 20, "qa to be healthy")
 
@@ -116,11 +92,9 @@ def test_a_promotion_goes_through_a_gitlab_merge_request_approved_by_the_release
     assert w.app_git("rev-parse", f"{tag}^{{commit}}") == merged
 
     # CI builds the merge; promobot pins it; Argo CD deploys it.
-    prod_digest = w.ci_builds("prod", merged, change)
-    until(lambda: w.pinned("prod") == prod_digest, 30, "the prod build to be pinned")
+    prod_digest = w.built_and_pinned("prod", merged, change)
     assert w.argo_deploys("prod", prod_digest).status_code == 202
     done = until(lambda: (o := w.operation(op["id"]))["state"] == "succeeded" and o, 20, "the promotion to finish")
     assert f"web:prod-{change[:7]} is healthy in prod" in done["message"]
     prod = w.row("prod")
     assert (prod["artifact"], prod["state"], prod["source_revision"]) == (f"web:prod-{change[:7]}", "healthy", change)
-

@@ -2,16 +2,20 @@
 
 Real bare git repositories (an app `web` with `qa` and `prod` at one first commit, an empty GitOps
 repository), a real Distribution registry that notifies promobot, and promobot itself built by the
-bootstrap from a config and served by uvicorn on loopback. The test plays CI (`ci_builds`), people and
-the engine; the forge and engine sections of the config are the test's own.
+bootstrap from a config and served by uvicorn on loopback. The test plays CI (`ci_builds`,
+`built_and_pinned`), people and the engine; the forge and engine sections of the config are the test's
+own. `ArgoCDWorld` adds Argo CD's side (the contract fake syncing a pin and sending promobot's
+notification) for the stories that use it.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import uvicorn
@@ -19,6 +23,7 @@ import yaml
 
 from promobot import bootstrap, config
 from promobot.web.app import create_app
+from support.fake_argocd import FakeArgoCD
 from support.registry_server import RegistryServer, push_image
 from support.running import free_port, until
 
@@ -125,6 +130,13 @@ class World:
         self.application.ctx.store.dispose()  # type: ignore[attr-defined]
         self.registry.stop()
 
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     # --- people and machines ----------------------------------------------------------------------------
     def api(self, method: str, path: str, user: str = "developer", body: Any = None) -> Any:
         answer = httpx.request(
@@ -152,6 +164,12 @@ class World:
         labels = {REVISION: revision, SOURCE: source}
         return push_image(self.registry.url, "web", f"{prefix}-{source[:7]}", labels, body=f"{prefix} {revision}")
 
+    def built_and_pinned(self, env: str, revision: str, source: str) -> str:
+        """CI builds `revision` for `env` and promobot pins the image in the GitOps repository; its digest."""
+        digest = self.ci_builds(env, revision, source)
+        until(lambda: self.pinned(env) == digest, 30, f"the {env} build to be pinned in the GitOps repository")
+        return digest
+
     def pinned(self, env: str) -> str:
         """The digest the GitOps repository pins for web in `env` ("" when none)."""
         try:
@@ -166,3 +184,28 @@ class World:
 
     def app_git(self, *args: str) -> str:
         return git("--git-dir", str(self.app_repo), *args)
+
+
+class ArgoCDWorld(World):
+    """A world whose engine is Argo CD (the contract fake the test serves and sets as `argo`)."""
+
+    argo: FakeArgoCD
+
+    def argo_deploys(self, env: str, digest: str, *, urls: Sequence[str] = ()) -> httpx.Response:
+        """Argo CD syncs the pin and its notification (promobot's template) reaches /webhooks/argocd."""
+        name = f"web-{env}"
+        host = self.registry.url.removeprefix("http://")
+        with self.argo.lock:
+            app = self.argo.apps[name]
+            app.images, app.health, app.sync, app.phase = [f"{host}/web@{digest}"], "Healthy", "Synced", "Succeeded"
+            app.urls = list(urls)
+            status = app.to_json()["status"]
+        body = {
+            "promobot": 1, "trigger": "on-deployed", "delivery": f"{name}/on-deployed/{digest[7:19]}",
+            "application": name, "namespace": "argocd", "project": "default", "env": env, "app": "web",
+            "health": status["health"]["status"], "healthMessage": "", "sync": status["sync"]["status"],
+            "revision": self.gitops_head(), "phase": status["operationState"]["phase"], "operationMessage": "",
+            "images": status["summary"]["images"], "urls": status["summary"]["externalURLs"],
+        }  # fmt: skip
+        headers = {"Authorization": f"Bearer {self.tokens['webhook']}", "Content-Type": "application/json"}
+        return httpx.post(self.url + "/webhooks/argocd", content=json.dumps(body), headers=headers, timeout=30)

@@ -3,36 +3,23 @@
 Duplicate deliveries (same `X-Promobot-Delivery` id) are acknowledged and ignored.
 
 The engines' results are the bulk of the traffic, so the per-request work is kept small: the token check
-and the application lookup are coroutines (FastAPI runs a plain-function dependency in its thread pool,
-one thread hop each), and the two possible answers are encoded once.
+and the application lookup are coroutines (`web.auth`), and the two possible answers are encoded once.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
-from promobot.bootstrap import Application
 from promobot.domain.deployments import Health
 from promobot.domain.events import ArtifactBuilt, BranchPushed, DeploymentReported, Event
 from promobot.service import delivering
 from promobot.web import auth
+from promobot.web.auth import App
 
-
-async def _application(request: Request) -> Application:
-    return auth.application(request)
-
-
-App = Annotated[Application, Depends(_application)]
-
-
-async def _webhook_caller(app: App, authorization: Annotated[str | None, Header()] = None) -> None:
-    auth.webhook_caller(app, authorization)
-
-
-router = APIRouter(prefix="/webhooks", dependencies=[Depends(_webhook_caller)])
+router = APIRouter(prefix="/webhooks", dependencies=[Depends(auth.webhook_caller)])
 
 Sha = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
 Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]

@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 from promobot.adapters.builder.local import LocalBuilder
 from promobot.domain import errors
 from promobot.domain.events import ArtifactBuilt
+from support.running import until
 
 FILES = {"app.py": "print('hello')\n"}
 
@@ -63,6 +64,24 @@ def test_a_report_that_fails_twice_then_succeeds_is_delivered_exactly_once(
     builder.stop()
     assert reports.calls == 3
     assert len(reports.delivered) == 1
+
+
+def test_stopping_while_a_report_is_retried_ends_at_once_and_says_the_restart_will_report_it(
+    remote: Remote, make_builder: Callable[..., LocalBuilder]
+) -> None:
+    sha = remote.commit("develop", FILES)
+    reports = Reports(failures=1_000)  # the server has stopped listening for good
+    builder = make_builder(reports, report_backoff=60.0, report_attempts=5)
+    builder.start()
+    builder.submit(app="web", branch="develop", revision=sha)
+    until(lambda: reports.calls, 30, "the first report to be tried")
+
+    with capture_logs() as logs:
+        builder.stop(timeout=20)
+
+    assert not [t for t in threading.enumerate() if t.name == "promobot-builder"]  # not waiting out 60 s backoffs
+    assert reports.calls == 1
+    assert [e["event"] for e in logs if e["log_level"] != "debug"] == ["builder.report_left_for_restart"]
 
 
 def test_a_failing_build_does_not_stop_the_worker(remote: Remote, make_builder: Callable[..., LocalBuilder]) -> None:

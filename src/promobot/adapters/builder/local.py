@@ -165,8 +165,11 @@ class LocalBuilder:
                     error=str(error),
                     retry_in=delay if attempt < self._attempts else None,
                 )
-            if attempt < self._attempts:
-                self._stopping.wait(delay)
+            if attempt < self._attempts and self._stopping.wait(delay):
+                # Stopping: the server no longer listens, so retrying only holds up the shutdown. The image is
+                # in the registry; the next start's branch scan finds the push and reports its existing tag.
+                log.warning("builder.report_left_for_restart", app=built.app, tag=built.tag, digest=built.digest)
+                return
         log.error("builder.report_given_up", app=built.app, tag=built.tag, digest=built.digest)
 
 

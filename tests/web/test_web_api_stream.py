@@ -16,6 +16,7 @@ import uvicorn
 
 from promobot.domain.operations import State
 from support.running import free_port, until
+from support.sse import read_events
 from support.webapp import Web
 
 
@@ -51,28 +52,12 @@ def served(web: Web) -> Iterator[Served]:
     made.stop()
 
 
-def _events(response: httpx.Response, until_kind: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    current: dict[str, Any] = {}
-    for line in response.iter_lines():
-        if not line:
-            if "event" in current:
-                found.append(current)
-                if current["event"] == until_kind:
-                    return found
-            current = {}
-        elif not line.startswith(":"):
-            key, _, value = line.partition(": ")
-            current[key] = json.loads(value) if key == "data" else value
-    return found
-
-
 def test_an_approval_streams_the_operation_change_as_it_happens(web: Web, served: Served) -> None:
     waiting = web.operation(state=State.AWAITING_APPROVAL)
     with httpx.stream("GET", served.url + "/api/events", headers=web.auth(), timeout=10) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         threading.Timer(0.3, lambda: web.post(f"/api/operations/{waiting.id}/approve", user="release-manager")).start()
-        events = _events(response, "operation")
+        events = read_events(response, "operation")
     [change] = [e for e in events if e["event"] == "operation"]
     assert change["data"]["id"] == waiting.id
     assert (change["data"]["state"], change["data"]["step"]) == ("running", "approved")

@@ -3,7 +3,6 @@ shows at once (its kept copy is keyed on the store's change counter, not on what
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from promobot.domain.operations import State
 from promobot.web.app import create_app
 from support import databases
 from support.running import free_port, until
+from support.sse import read_events
 from support.webapp import Web
 
 
@@ -75,7 +75,7 @@ def test_an_approval_on_one_replica_is_streamed_by_the_other(pair: Pair) -> None
     )
     with httpx.stream("GET", pair.second.url + "/api/events", headers=pair.first.auth(), timeout=10) as response:
         approve.start()
-        events = _events(response, "operation")
+        events = read_events(response, "operation")
     [change] = [e for e in events if e["event"] == "operation"]
     data = change["data"]
     assert (data["id"], data["state"], data["step"]) == (waiting.id, "running", "approved")
@@ -119,19 +119,3 @@ def _deployment(app: str) -> Deployment:
 def _artifact(rows: list[dict[str, Any]], app: str, env: str) -> str:
     [row] = [r for r in rows if (r["app"], r["env"]) == (app, env)]
     return str(row["artifact"])
-
-
-def _events(response: httpx.Response, until_kind: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    current: dict[str, Any] = {}
-    for line in response.iter_lines():
-        if not line:
-            if "event" in current:
-                found.append(current)
-                if current["event"] == until_kind:
-                    return found
-            current = {}
-        elif not line.startswith(":"):
-            key, _, value = line.partition(": ")
-            current[key] = json.loads(value) if key == "data" else value
-    return found

@@ -120,6 +120,7 @@ class Kustomization:
     observed_generation: int = 1
     annotations: dict[str, str] = field(default_factory=dict)
     resource_version: int = 1
+    suspend: bool = False  # `spec.suspend`, as `flux suspend kustomization` sets it
 
     def to_json(self) -> dict[str, Any]:
         conditions = []
@@ -166,6 +167,7 @@ class Kustomization:
                 "prune": True,
                 "wait": True,
                 "sourceRef": {"kind": "GitRepository", "name": "gitops"},
+                **({"suspend": True} if self.suspend else {}),
             },
             "status": status,
         }

@@ -16,18 +16,15 @@ have to verify it against that CA.
 
 from __future__ import annotations
 
-import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from support.loopback_http import Answer, JsonApp, Request, _handler
+from support.loopback_http import Answer, JsonApp, Request, serve, tls_context
 
 GROUP, VERSION, PLURAL = "kustomize.toolkit.fluxcd.io", "v1", "kustomizations"
 PREFIX = f"/apis/{GROUP}/{VERSION}/namespaces/"
@@ -267,34 +264,8 @@ def _status(code: int, reason: str, message: str, name: str = "") -> Answer:
     return Answer(code, body)
 
 
-class _TlsServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, app: JsonApp, certs: Certificates) -> None:
-        super().__init__(("127.0.0.1", 0), _handler(app))
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.context.load_cert_chain(certs.cert, certs.key)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        try:
-            wrapped = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return  # a client that does not trust the certificate hangs up in the handshake
-        try:
-            super().finish_request(wrapped, client_address)
-        finally:
-            wrapped.close()
-
-
 @contextmanager
 def serve_tls(app: FakeKubernetes) -> Iterator[FakeKubernetes]:
-    server = _TlsServer(app, app.certs)
-    app.base_url = f"https://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    """Run the fake over HTTPS with its own certificate; `app.url` is `https://127.0.0.1:<port>`."""
+    with serve(app, tls=tls_context(app.certs.cert, app.certs.key)) as served:
+        yield served

@@ -16,10 +16,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from support.loopback_http import QuietHandler, listen
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,7 @@ class GitHttpServer:
 
 
 def _handler(server: GitHttpServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+    class Handler(QuietHandler):
         def _body(self) -> bytes:
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 chunks: list[bytes] = []
@@ -132,23 +131,12 @@ def _handler(server: GitHttpServer) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
     return Handler
 
 
 @contextmanager
 def serve(server: GitHttpServer) -> Iterator[GitHttpServer]:
     """Run `server` on a free loopback port for the length of the block."""
-    http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    http.daemon_threads = True
-    server.base_url = f"http://127.0.0.1:{http.server_address[1]}"
-    thread = threading.Thread(target=http.serve_forever, name="git-http", daemon=True)
-    thread.start()
-    try:
+    with listen(_handler(server), name="git-http") as base_url:
+        server.base_url = base_url
         yield server
-    finally:
-        http.shutdown()
-        http.server_close()
-        thread.join(timeout=10)

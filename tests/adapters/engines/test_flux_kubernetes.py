@@ -208,3 +208,57 @@ def test_in_cluster_access_outside_a_pod_is_a_config_error(tmp_path: Path) -> No
 def test_an_unreadable_ca_file_is_a_config_error(tmp_path: Path, token_file: Path) -> None:
     with pytest.raises(errors.ConfigError, match="CA certificate"):
         kubernetes_api.Client(kubernetes_api.Access("https://127.0.0.1:1", token_file, tmp_path / "missing.crt"))
+
+
+@pytest.mark.parametrize(
+    ("namespace", "resume"),
+    [("flux-system", "`flux resume kustomization web-qa`:"), ("apps", "`flux resume kustomization web-qa -n apps`:")],
+)
+def test_a_suspended_kustomization_that_has_not_applied_the_head_says_to_resume_it(
+    kube: FakeKubernetes, token_file: Path, namespace: str, resume: str
+) -> None:
+    kube.tokens = {TOKEN: Grant("promobot", {namespace})}
+    kube.add("web-qa", namespace=namespace, ready="True", reason="ReconciliationSucceeded",
+             applied=f"main@sha1:{OLDER}", suspend=True, generation=2)  # fmt: skip
+    flux = engine(kube, token_file, namespace=namespace)
+
+    with pytest.raises(errors.PermanentError) as suspended:
+        flux.status("qa", "web")
+
+    said = str(suspended.value)
+    assert said.startswith(
+        f"the Flux Kustomization {namespace}/web-qa is suspended, so it will not apply web:qa-1a2b3c4"
+    )
+    assert resume in said and "\n" not in said
+
+
+def test_a_suspended_kustomization_never_reconciled_says_to_resume_it_rather_than_nothing(
+    kube: FakeKubernetes, token_file: Path
+) -> None:
+    kube.add("web-qa", ready=None, suspend=True)  # created suspended: no conditions ever
+    with pytest.raises(errors.PermanentError, match="web-qa is suspended"):
+        engine(kube, token_file).status("qa", "web")
+
+
+@pytest.mark.parametrize(
+    ("ready", "reason", "state"),
+    [("True", "ReconciliationSucceeded", Health.HEALTHY), ("False", "HealthCheckFailed", Health.DEGRADED)],
+)
+def test_a_kustomization_suspended_after_it_finished_with_the_head_reports_that_result(
+    kube: FakeKubernetes, token_file: Path, ready: str, reason: str, state: Health
+) -> None:
+    # `flux suspend` raised the generation; the controller never observes it while suspended
+    kube.add("web-qa", ready=ready, reason=reason, applied=f"main@sha1:{HEAD}", suspend=True,
+             generation=2, observed_generation=1)  # fmt: skip
+    assert engine(kube, token_file).status("qa", "web") == LiveStatus(DIGEST, state)
+
+
+def test_a_resumed_kustomization_is_read_as_before(kube: FakeKubernetes, token_file: Path) -> None:
+    kube.add("web-qa", ready="True", reason="ReconciliationSucceeded", applied=f"main@sha1:{OLDER}", suspend=True)
+    flux = engine(kube, token_file)
+    with pytest.raises(errors.PermanentError):
+        flux.status("qa", "web")
+    kube.show("web-qa", suspend=False)
+    assert flux.status("qa", "web") == LiveStatus(DIGEST, Health.PROGRESSING)
+    kube.show("web-qa", applied=f"main@sha1:{HEAD}")
+    assert flux.status("qa", "web") == LiveStatus(DIGEST, Health.HEALTHY)

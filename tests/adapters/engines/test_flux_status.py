@@ -23,3 +23,10 @@ def test_a_failure_without_an_attempted_revision_is_about_the_applied_one() -> N
 def test_an_object_without_status_says_nothing() -> None:
     assert flux_status.read({"metadata": {"name": "web-qa"}}).state is Health.NONE
     assert flux_status.read({"status": {"conditions": "not a list"}}).state is Health.NONE
+
+
+def test_spec_suspend_true_is_read_as_suspended() -> None:
+    ready = {"conditions": [{"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded"}]}
+    assert flux_status.read({"spec": {"suspend": True}, "status": ready}).suspended
+    assert not flux_status.read({"spec": {"suspend": False}, "status": ready}).suspended
+    assert not flux_status.read({"spec": {}, "status": ready}).suspended

@@ -9,7 +9,9 @@ configured cluster, Flux is heard only through its notification-controller event
 
 Flux names no image digest, only the GitOps revision it applied. `current()` (injected by the bootstrap)
 gives the GitOps head and its pins: a Kustomization at the head runs what the head pins for (env, app); one
-at an older revision has not applied the head's pin yet, so that pin is progressing.
+at an older revision has not applied the head's pin yet, so that pin is progressing. A suspended one
+(`spec.suspend: true`) never will: unless it had finished with the head before, `status` raises a
+PermanentError naming it and `flux resume`, so the operation fails at once instead of timing out.
 """
 
 from __future__ import annotations
@@ -74,20 +76,26 @@ class FluxEngine:
             raise self._explain(exc, namespace, name, "get") from None
 
     def status(self, env: str, app: str) -> LiveStatus | None:
-        """What Flux runs for (env, app); None when not read, the Kustomization is missing, or nothing is pinned."""
+        """What Flux runs for (env, app); None when not read, the Kustomization is missing, or nothing is pinned.
+
+        PermanentError when the Kustomization is suspended before it finished with the GitOps head.
+        """
         if not self.reads(env):
             return None
         try:
             reading = flux_status.read(self.kustomization(env, app))
         except kubernetes_api.NotFound:
             return None
-        if reading.state is Health.NONE:
+        if reading.state is Health.NONE and not reading.suspended:
             return None
         head, pins = self._current()
         pin = pins.get((env, app))
         if pin is None:
             return None
-        if not reading.revision.sha or reading.revision.sha != head:
+        at_head = bool(reading.revision.sha) and reading.revision.sha == head
+        if reading.suspended and not (at_head and reading.state.finished):
+            raise self._suspended(env, app, pin)
+        if not at_head:
             return LiveStatus(pin.digest, Health.PROGRESSING)  # Flux has not applied the head's pin yet
         return LiveStatus(pin.digest, reading.state)
 
@@ -110,6 +118,14 @@ class FluxEngine:
         if not LABEL.fullmatch(namespace) or not SUBDOMAIN.fullmatch(name):
             raise errors.ConfigError(f"{namespace}/{name} (for {app} in {env}) is not a valid Kustomization name")
         return namespace, name
+
+    def _suspended(self, env: str, app: str, pin: Pin) -> errors.PermanentError:
+        namespace, name = self._names(env, app)
+        where = "" if namespace == "flux-system" else f" -n {namespace}"
+        return errors.PermanentError(
+            f"the Flux Kustomization {namespace}/{name} is suspended, so it will not apply {app}:{pin.tag} in {env}",
+            f"run `flux resume kustomization {name}{where}`: the pin stays in git and Flux applies it once resumed",
+        )
 
     @staticmethod
     def _path(namespace: str, name: str) -> str:

@@ -7,7 +7,9 @@ Pure functions over the object `GET .../kustomizations/{name}` returns. The `Rea
   (ReconciliationFailed, BuildFailed, ArtifactFailed, PruneFailed, ...): failed — about the attempted revision.
 A condition observed for an older `metadata.generation` than the object's, or no Ready condition while
 `Reconciling` is True, is progressing; no conditions at all is none. Revisions read as in `flux.Revision`:
-`<branch>@sha1:<sha>` (Flux >= 2.0) or `<branch>/<sha>`.
+`<branch>@sha1:<sha>` (Flux >= 2.0) or `<branch>/<sha>`. `spec.suspend: true` (`flux suspend kustomization`)
+is read as `suspended`: Flux then applies nothing new, and its conditions are the last it wrote before (the
+suspension itself raised the generation, which the controller will not observe, so they are not stale).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from promobot.domain.deployments import Health
 class Reading:
     state: Health
     revision: flux.Revision
+    suspended: bool = False
 
 
 def condition(kustomization: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
@@ -39,19 +42,20 @@ def read(kustomization: Mapping[str, Any]) -> Reading:
     applied = flux.Revision.parse(_text(kustomization, "status", "lastAppliedRevision"))
     attempted = flux.Revision.parse(_text(kustomization, "status", "lastAttemptedRevision"))
     attempted = attempted if attempted.sha else applied
+    suspended = _field(kustomization, "spec", "suspend") is True
     ready = condition(kustomization, "Ready")
     if ready is None:
         reconciling = condition(kustomization, "Reconciling")
         state = Health.PROGRESSING if reconciling is not None and reconciling.get("status") == "True" else Health.NONE
-        return Reading(state, attempted)
-    if _stale(kustomization, ready):
-        return Reading(Health.PROGRESSING, attempted)
+        return Reading(state, attempted, suspended)
+    if _stale(kustomization, ready) and not suspended:
+        return Reading(Health.PROGRESSING, attempted, suspended)
     status = ready.get("status")
     if status == "True":
-        return Reading(Health.HEALTHY, applied)
+        return Reading(Health.HEALTHY, applied, suspended)
     if status == "False":
-        return Reading(_failure(str(ready.get("reason") or "")), attempted)
-    return Reading(Health.PROGRESSING, attempted)
+        return Reading(_failure(str(ready.get("reason") or "")), attempted, suspended)
+    return Reading(Health.PROGRESSING, attempted, suspended)
 
 
 def _failure(reason: str) -> Health:

@@ -332,7 +332,9 @@ def _forge(loaded: config.Loaded, remotes: Mapping[str, str]) -> tuple[ports.For
     f = loaded.settings.forge
     if f.kind == "local" or f.token is None:
         return LocalForge(dict(remotes)), None
-    token = f.token.read(loaded.base)
+    token: str | Path = f.token.read(loaded.base)  # a missing or empty token stops the start
+    if f.token.file is not None:
+        token = loaded.resolve(f.token.file)  # read again on every request: a rotated token is picked up
     secret = f.webhook_secret.read(loaded.base) if f.webhook_secret is not None else None
     if f.kind == "github":
         repos = {app: str(repo) for app, repo in f.repositories.items()}

@@ -1,4 +1,4 @@
-"""Argo CD's REST API over HTTP: one bearer-token client, retries on 5xx, errors mapped to promobot's.
+"""Argo CD's REST API over HTTP: one bearer-token client, retries on 5xx (`http_calls`), errors mapped to promobot's.
 
 Argo CD answers through grpc-gateway: an error body is `{"code": <grpc code>, "message": ...}` (older
 servers add `"error"`). 401 means the token is not accepted; 403 means the account may not act on the
@@ -9,16 +9,13 @@ ever put in the Authorization header: it never reaches a log line or an exceptio
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from promobot.adapters import http_calls
 from promobot.domain import errors
-
-log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 BUSY = "another operation is already in progress"
@@ -50,7 +47,14 @@ class Client:
         if not token:
             raise errors.ConfigError("the Argo CD token is empty", "give promobot an Argo CD API token")
         self.base = url.rstrip("/")
-        self._attempts, self._backoff = max(1, attempts), backoff
+        self._policy = http_calls.Policy(attempts=attempts, backoff=backoff)
+        self._peer = http_calls.Peer(
+            name="Argo CD",
+            where=self.base,
+            explain=_message,
+            hint="Argo CD may be restarting; promobot will try again",
+            trust_hint="point SSL_CERT_FILE at a bundle holding its CA, or set the engine's verify_tls: false",
+        )
         self._http = httpx.Client(
             base_url=self.base,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -69,21 +73,10 @@ class Client:
         return self._call("POST", path, query, body)
 
     def _call(self, method: str, path: str, query: Mapping[str, str], body: Json | None) -> Json:
-        what = f"{method} {path}"
-        problem = ""
-        for attempt in range(1, self._attempts + 1):
-            try:
-                response = self._http.request(method, path, params=dict(query), json=body)
-            except httpx.HTTPError as exc:
-                problem = f"cannot reach Argo CD at {self.base} ({type(exc).__name__})"
-            else:
-                if response.status_code < 500:
-                    return _answer(what, response)
-                problem = f"Argo CD answered {response.status_code} to {what}: {_message(response)}"
-            log.warning("argocd: %s (attempt %d of %d)", problem, attempt, self._attempts)
-            if attempt < self._attempts:
-                time.sleep(self._backoff * attempt)
-        raise errors.TemporaryError(problem, "Argo CD may be restarting; promobot will try again", retry_after=5.0)
+        response = http_calls.send(
+            self._http, method, path, peer=self._peer, policy=self._policy, params=dict(query), json=body
+        )
+        return _answer(f"{method} {path}", response)
 
 
 def _message(response: httpx.Response) -> str:

@@ -9,15 +9,13 @@ the Authorization header, never in a log line or an error. The server's certific
 
 The API's errors are Status objects (`{"kind": "Status", "code": 403, "reason": "Forbidden", "message": ...}`):
 401 -> permanent (the token is not accepted), 403 -> Forbidden, 404 -> NotFound, other 4xx -> permanent;
-429, 5xx and an unreachable server -> retried, then TemporaryError.
+429, 5xx and an unreachable server -> retried (`http_calls`), then TemporaryError.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import ssl
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +23,8 @@ from typing import Any
 
 import httpx
 
+from promobot.adapters import http_calls
 from promobot.domain import errors
-
-log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -68,7 +65,14 @@ class Client:
     def __init__(self, access: Access, *, timeout: float = 10.0, attempts: int = 3, backoff: float = 0.5) -> None:
         self.base = access.url.rstrip("/")
         self._token_file = access.token_file
-        self._attempts, self._backoff = max(1, attempts), backoff
+        self._policy = http_calls.Policy(attempts=attempts, backoff=backoff, retried=_retried)
+        self._peer = http_calls.Peer(
+            name="the Kubernetes API",
+            where=self.base,
+            explain=_message,
+            hint="promobot will try again",
+            trust_hint="point ca_file at the cluster's CA certificate",
+        )
         try:
             context = ssl.create_default_context(cafile=str(access.ca_file) if access.ca_file else None)
         except (OSError, ssl.SSLError):
@@ -106,38 +110,17 @@ class Client:
         return token
 
     def _call(self, method: str, path: str, body: Json | None) -> Json:
-        what = f"{method} {path}"
         headers = {"Authorization": f"Bearer {self._token()}"}
         if body is not None:
             headers["Content-Type"] = "application/merge-patch+json"
-        problem = ""
-        for attempt in range(1, self._attempts + 1):
-            try:
-                response = self._http.request(method, path, json=body, headers=headers)
-            except httpx.HTTPError as exc:
-                problem = f"cannot reach the Kubernetes API at {self.base} ({type(exc).__name__})"
-                if _certificate_refused(exc):
-                    raise errors.PermanentError(
-                        f"the Kubernetes API at {self.base} has a certificate promobot does not trust",
-                        "point ca_file at the cluster's CA certificate",
-                    ) from None
-            else:
-                if response.status_code != 429 and response.status_code < 500:
-                    return _answer(what, response)
-                problem = f"the Kubernetes API answered {response.status_code} to {what}: {_message(response)}"
-            log.warning("kubernetes: %s (attempt %d of %d)", problem, attempt, self._attempts)
-            if attempt < self._attempts:
-                time.sleep(self._backoff * attempt)
-        raise errors.TemporaryError(problem, "promobot will try again", retry_after=5.0)
+        response = http_calls.send(
+            self._http, method, path, peer=self._peer, policy=self._policy, json=body, headers=headers
+        )
+        return _answer(f"{method} {path}", response)
 
 
-def _certificate_refused(exc: httpx.HTTPError) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
+def _retried(response: httpx.Response) -> bool:
+    return response.status_code == 429 or response.status_code >= 500
 
 
 def _message(response: httpx.Response) -> str:

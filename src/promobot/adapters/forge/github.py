@@ -6,11 +6,13 @@ protection or rulesets (`github_rules`). With `merge="auto"` promobot merges thr
 head `sha` it expects so a moved head is refused (409) rather than merged; the merge commit carries the
 promotion commit's message, trailers included. With `merge="manual"` a person merges on GitHub and
 `merge_pull_request` reports TemporaryError until they have.
+`token` is the API token, or the file holding it, read again on every request (`calling`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from promobot import ports
@@ -30,7 +32,7 @@ class GitHubForge:
         self,
         *,
         api_url: str = "https://api.github.com",
-        token: str,
+        token: str | Path,
         repos: Mapping[str, str],
         merge: MergeMode = "auto",
         default_required: int = 1,
@@ -49,8 +51,9 @@ class GitHubForge:
             name="GitHub",
             base_url=api_url,
             timeout=timeout,
+            token=token,
+            auth=lambda token: {"Authorization": f"Bearer {token}"},
             headers={
-                "Authorization": f"Bearer {token}",
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": "2022-11-28",
                 "User-Agent": "promobot",

@@ -6,11 +6,13 @@ Each app maps to one project, by path ("group/project") or numeric id. Approvals
 `merge="auto"` promobot accepts the merge request with `sha` set to the head it expects: 409 (head moved),
 405 (not mergeable now: draft, pipeline, approvals) and 406/422 (cannot be merged as it stands) become
 TemporaryError. With `merge="manual"` a person merges and `merge_pull_request` waits for them.
+`token` is the API token, or the file holding it, read again on every request (`calling`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -36,7 +38,7 @@ class GitLabForge:
         self,
         *,
         api_url: str = "https://gitlab.com/api/v4",
-        token: str,
+        token: str | Path,
         projects: Mapping[str, str | int],
         merge: MergeMode = "auto",
         default_required: int = 1,
@@ -48,7 +50,12 @@ class GitLabForge:
         self.merge = merge
         self.default_required = default_required
         self._api = Api(
-            name="GitLab", base_url=api_url, timeout=timeout, headers={"PRIVATE-TOKEN": token, "User-Agent": "promobot"}
+            name="GitLab",
+            base_url=api_url,
+            timeout=timeout,
+            token=token,
+            auth=lambda token: {"PRIVATE-TOKEN": token},
+            headers={"User-Agent": "promobot"},
         )
 
     def close(self) -> None:

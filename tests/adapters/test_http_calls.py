@@ -1,0 +1,127 @@
+"""The adapters' shared retrying call against a scripted server on loopback: what is retried, how long it waits."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from promobot.adapters import http_calls
+from promobot.domain import errors
+from support.loopback_http import Answer, JsonApp, Request, serve
+
+TOKEN = "secret-bearer-0123456789"
+
+
+class Scripted(JsonApp):
+    """Answers each request with the next scripted answer, then 200 `{"ok": true}`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.script: list[Answer] = []
+        self.delay = 0.0
+
+    def handle(self, request: Request) -> Answer:
+        time.sleep(self.delay)
+        return self.script.pop(0) if self.script else Answer(200, {"ok": True})
+
+
+@pytest.fixture
+def server() -> Iterator[Scripted]:
+    with serve(Scripted()) as app:
+        assert isinstance(app, Scripted)
+        yield app
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=2.0) as client:
+        yield client
+
+
+def busy(status: int = 503, **headers: str) -> Answer:
+    return Answer(status, {"message": "warming up"}, headers)
+
+
+def explain(response: httpx.Response) -> str:
+    return str(response.json().get("message", ""))
+
+
+def call(http: httpx.Client, url: str, waits: list[float], **policy: object) -> httpx.Response:
+    peer = http_calls.Peer(name="Example", where=url, explain=explain, hint="promobot will try again")
+    rules = http_calls.Policy(sleep=waits.append, **policy)  # type: ignore[arg-type]
+    return http_calls.send(http, "GET", url + "/things/1", peer=peer, policy=rules)
+
+
+def test_server_errors_are_retried_with_a_growing_wait_until_one_succeeds(server: Scripted, http: httpx.Client) -> None:
+    server.script = [busy(503), busy(502)]
+    waits: list[float] = []
+    assert call(http, server.base_url, waits, attempts=3, backoff=0.5).json() == {"ok": True}
+    assert (len(server.requests), waits) == (3, [0.5, 1.0])
+
+
+def test_answers_the_policy_does_not_retry_come_back_at_once(server: Scripted, http: httpx.Client) -> None:
+    server.script = [busy(429), busy(404)]
+    waits: list[float] = []
+    assert call(http, server.base_url, waits).status_code == 429  # only 5xx are retried by default
+    assert call(http, server.base_url, waits).status_code == 404
+    assert (len(server.requests), waits) == (2, [])
+
+
+def test_lasting_failures_become_one_temporary_error_after_every_attempt(
+    server: Scripted, http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.script = [busy(500)] * 3
+    with pytest.raises(errors.TemporaryError) as caught:
+        call(http, server.base_url, [], attempts=3, backoff=0.0)
+    assert str(caught.value) == "Example answered 500 to GET /things/1: warming up; promobot will try again"
+    assert caught.value.retry_after == 5.0
+    assert len(server.requests) == 3
+    assert "(attempt 3 of 3)" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+def test_a_short_retry_after_is_waited_and_a_long_one_handed_to_the_caller(
+    server: Scripted, http: httpx.Client
+) -> None:
+    retried = {"retried": lambda r: r.status_code == 429}
+    server.script = [busy(429, **{"Retry-After": "2"})]
+    waits: list[float] = []
+    assert call(http, server.base_url, waits, backoff=0.5, **retried).status_code == 200
+    assert waits == [2.0]
+    server.script = [busy(429, **{"Retry-After": "120"})]
+    with pytest.raises(errors.TemporaryError, match="answered 429") as caught:
+        call(http, server.base_url, waits, **retried)
+    assert caught.value.retry_after == 120.0
+    assert waits == [2.0]  # no second request: the server asked for longer than promobot waits in a call
+    assert len(server.requests) == 3
+
+
+def test_the_last_retry_after_sets_when_the_caller_tries_again(server: Scripted, http: httpx.Client) -> None:
+    server.script = [busy(503, **{"Retry-After": "3"})]
+    with pytest.raises(errors.TemporaryError) as caught:
+        call(http, server.base_url, [], attempts=1)
+    assert caught.value.retry_after == 3.0
+    server.script = [busy(503, **{"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})]
+    with pytest.raises(errors.TemporaryError) as caught:
+        call(http, server.base_url, [], attempts=1)
+    assert caught.value.retry_after == 5.0  # a date is not read: the policy's own delay
+
+
+def test_an_unreachable_server_is_retried_then_temporary(http: httpx.Client) -> None:
+    waits: list[float] = []
+    with pytest.raises(errors.TemporaryError) as caught:
+        call(http, "http://127.0.0.1:9", waits, attempts=2, backoff=0.25)
+    assert str(caught.value) == "cannot reach Example at http://127.0.0.1:9 (ConnectError); promobot will try again"
+    assert waits == [0.25]
+
+
+def test_a_server_that_does_not_answer_in_time_is_named_with_the_request(server: Scripted) -> None:
+    server.delay = 1.0
+    with httpx.Client(timeout=0.2) as http, pytest.raises(errors.TemporaryError) as caught:
+        call(http, server.base_url, [], attempts=2, backoff=0.0)
+    assert str(caught.value) == "Example did not answer GET /things/1 in time; promobot will try again"

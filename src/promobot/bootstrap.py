@@ -9,7 +9,7 @@ import functools
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -48,7 +48,7 @@ from promobot.feed import Fanout, Feed
 from promobot.looping import Loop
 from promobot.messages import replies
 from promobot.service import chatting, reporting, working
-from promobot.service.context import Context
+from promobot.service.context import Context, Timeouts
 
 log = structlog.get_logger(__name__)
 BRANCH_POLL_SECONDS = 10.0  # the duty holder asks for builds of branch heads whose push webhook went astray
@@ -180,6 +180,12 @@ def build(loaded: config.Loaded, *, background: bool = True) -> Application:
         builder=builder,
         forge_logins={u.forge_login: u.name for u in s.users if u.forge_login},
         merge_by_hand=s.forge.kind != "local" and s.forge.merge == "manual",
+        timeouts=Timeouts(
+            artifact=timedelta(seconds=s.timeouts.artifact_seconds),
+            deployment=timedelta(seconds=s.timeouts.deployment_seconds),
+            resync=timedelta(seconds=s.timeouts.resync_seconds),
+            resyncs=s.timeouts.resyncs,
+        ),
     )
     ctx.checkpoint = faults.from_environment()
     app = Application(ctx=ctx, loaded=loaded, tokens=tokens, webhook_token=webhook_token, feed=feed, readers=readers)

@@ -14,6 +14,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -267,6 +268,42 @@ class ServerSettings(Strict):
     webhook_token: TokenSource
 
 
+WEEK_SECONDS = 7 * 24 * 3600
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= WEEK_SECONDS:
+        raise ValueError(
+            f"must be a number of seconds above 0 and at most {WEEK_SECONDS} (a week), e.g. 30; got {_shown(value)}"
+        )
+    return float(value)
+
+
+def _resyncs(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise ValueError(
+            f"must be a whole number from 0 (fail without asking again) to 100, e.g. 5; got {_shown(value)}"
+        )
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+Seconds = Annotated[float, BeforeValidator(_seconds)]
+
+
+class TimeoutSettings(Strict):
+    """How long the operation worker waits on the world before it fails an operation."""
+
+    artifact_seconds: Seconds = 600.0  # a promotion commit's build must appear within this
+    deployment_seconds: Seconds = 300.0  # the engine must report a result within this
+    resync_seconds: Seconds = 30.0  # while the engine runs another image than the pin, ask it to sync again after
+    resyncs: Annotated[int, BeforeValidator(_resyncs)] = 5  # ... at most this many times, then fail the operation
+
+
 class TokenSource(Strict):
     env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] | None = None
     file: str | None = None
@@ -427,6 +464,7 @@ class Settings(Strict):
     state_dir: str = ".promobot"
     slack: SlackSettings | None = None
     git: GitSettings = GitSettings()
+    timeouts: TimeoutSettings = TimeoutSettings()
 
     @model_validator(mode="before")
     @classmethod

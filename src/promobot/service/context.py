@@ -15,6 +15,8 @@ from promobot.service import recording
 
 @dataclass(frozen=True)
 class Timeouts:
+    """How long the worker waits on the world; the bootstrap sets them from the config's `timeouts` section."""
+
     artifact: timedelta = timedelta(minutes=10)  # a promotion commit's build must appear within this
     deployment: timedelta = timedelta(minutes=5)  # the engine must report a result within this
     resync: timedelta = timedelta(seconds=30)  # while the engine runs another digest than the pin, sync again after

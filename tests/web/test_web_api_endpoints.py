@@ -9,20 +9,8 @@ import pytest
 
 from promobot.domain.deployments import Health
 from promobot.domain.operations import State
+from support import api_routes
 from support.webapp import Web
-
-ENDPOINTS = [
-    ("POST", "/api/promote", {"artifact": "web:dev-aaaaaaa"}),
-    ("POST", "/api/rollback", {"target": "web", "env": "qa"}),
-    ("POST", "/api/operations/1/approve", None),
-    ("POST", "/api/operations/1/cancel", None),
-    ("GET", "/api/operations/1", None),
-    ("GET", "/api/operations", None),
-    ("GET", "/api/list", None),
-    ("GET", "/api/history/web/qa", None),
-    ("GET", "/api/diff/development/qa", None),
-    ("GET", "/api/events", None),
-]
 
 
 @pytest.fixture
@@ -32,17 +20,36 @@ def web(tmp_path: Path) -> Iterator[Web]:
     made.close()
 
 
-@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    """Operation 1 waiting for approval and `prod` locked: what a refused request must leave as it is."""
+    made = Web(tmp_path_factory.mktemp("refusals") / "sandbox")
+    made.operation(state=State.AWAITING_APPROVAL)
+    assert made.post("/api/locks/prod", {"reason": "release freeze"}).status_code == 201
+    yield made
+    made.close()
+
+
+def _state(web: Web) -> dict[str, object]:
+    return {path: web.get(path).json() for path in ("/api/operations/1", "/api/locks", "/api/audit")}
+
+
+@pytest.mark.parametrize(("method", "path"), api_routes.BEARER, ids=[f"{m} {p}" for m, p in api_routes.BEARER])
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Token abc"])
 def test_every_endpoint_refuses_a_caller_without_a_valid_token(
-    web: Web, method: str, path: str, body: object, authorization: str | None
+    seeded: Web, method: str, path: str, authorization: str | None
 ) -> None:
-    web.operation(state=State.AWAITING_APPROVAL)
+    request = api_routes.reach(method, path)
     headers = {"Authorization": authorization} if authorization else {}
-    answer = web.http.request(method, path, json=body, headers=headers)
+    before = _state(seeded)
+    answer = seeded.http.request(method, request.path, json=request.body, headers=headers)
     assert answer.status_code == 401, answer.text
     assert answer.json()["error"]["code"] == "not_authenticated"
-    assert web.get("/api/operations/1").json()["state"] == "awaiting_approval"
+    assert _state(seeded) == before
+
+
+def test_every_request_and_exclusion_in_the_route_tables_names_a_route_the_app_still_serves() -> None:
+    assert not api_routes.stale(), f"in tests/support/api_routes.py but no longer a route: {api_routes.stale()}"
 
 
 def test_the_webhook_token_is_not_an_api_token(web: Web) -> None:

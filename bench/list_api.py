@@ -8,10 +8,11 @@ are timed over one keep-alive connection (200 of each unless said) and reported 
 - `not_modified`: the same, with the previous ETag in `If-None-Match` (a 304, no body);
 - `changed`: one deployment was recorded (by this script, through the store, untimed) before each
   request, so the server reads that row again and re-serialises it (the usual cold path);
-- `changed_wide`: 250 deployments of as many (app, env)s before each of 50 requests, more than the
-  server reads again row by row, so it reads and serialises the whole board (as after a restart).
+- `changed_wide`: 250 deployments of as many (app, env)s before each of 50 requests (a burst), which the
+  server reads again in one go (`ChangeLog.current_since`) and re-serialises.
 
-Beside them, in this process: the CPU time of one cold board (`queries.board` + the JSON) and of the
+Beside them, in this process: the CPU time of one cold board (`queries.board` + the JSON, as after a
+restart), of bringing the kept board and its JSON up to date after 250 pairs changed, and of the
 per-request version query. The 1-minute load average is printed with every figure (a shared machine).
 """
 
@@ -32,16 +33,16 @@ from promobot.adapters.store.sql import SqlStore
 from promobot.domain.deployments import Deployment, Health
 from promobot.service import queries
 from promobot.web import board_cache
-from support import databases
+from support import databases, running
+
+WIDE = 250  # pairs changed before each `changed_wide` request
 
 
 def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
-def timed(
-    client: httpx.Client, requests: int, before: Callable[[int], dict[str, str]]
-) -> tuple[list[float], int]:
+def timed(client: httpx.Client, requests: int, before: Callable[[int], dict[str, str]]) -> tuple[list[float], int]:
     """Seconds per request, and how many answers carried another ETag than the one before (rebuilt boards)."""
     took: list[float] = []
     moved, last = 0, None
@@ -98,8 +99,9 @@ def deploy(store: SqlStore, n: int, pairs: int = 1) -> None:
         uow.commit()
 
 
-def in_process(kind: str, config_path: Path) -> None:
-    """CPU per cold board and per version query, without HTTP, in this process."""
+def in_process(kind: str, config_path: Path, writer: SqlStore) -> None:
+    """CPU per cold board, per board brought up to date after `WIDE` changes, and per version query,
+    without HTTP, in this process."""
     application = bootstrap.build(config.load(str(config_path)), background=False)
     ctx, changes = application.ctx, application.feed.changes
     assert changes is not None
@@ -114,6 +116,15 @@ def in_process(kind: str, config_path: Path) -> None:
 
     emit(f"list_{kind}_inprocess_cold_cpu", ms(cpu(lambda: board_cache.board_json(queries.board(ctx)), 20)), "ms")
     emit(f"list_{kind}_inprocess_version_cpu", ms(cpu(lambda: changes.version(0), 200)), "ms")
+    cache = board_cache.BoardCache(ctx, application.board)
+    cache.answer()
+    spent = []
+    for n in range(size(20, 3)):
+        deploy(writer, 10**6 + n, pairs=min(len(ctx.pipeline.app_names) * len(world.ENVS), WIDE))
+        begin = time.process_time()
+        cache.answer()
+        spent.append(time.process_time() - begin)
+    emit(f"list_{kind}_inprocess_wide_cpu", ms(median(spent)), "ms")
     note(f"list_{kind}_inprocess_load", load())
     application.ctx.store.dispose()  # type: ignore[attr-defined]
 
@@ -127,42 +138,49 @@ def measure(kind: str, *, apps: int, history: int, requests: int) -> None:
             f"{history} deployments over {apps} apps x 4 envs in {time.perf_counter() - start:.1f} s",
         )
         setup = world.setup(root, apps=apps, database_url=url)
-        setup.start()
         writer = SqlStore(url)
         try:
-            headers = {"Authorization": f"Bearer {world.token(setup)}"}
-            with httpx.Client(base_url=setup.base_url, headers=headers, timeout=30) as client:
-                rows = client.get("/api/list").json()
-                assert len(rows) == apps * 4, f"expected {apps * 4} rows, got {len(rows)}"
-                for _ in range(5):
-                    client.get("/api/list").raise_for_status()
-                settle(client)
-                assert setup.process is not None
-                with profiled(setup.process.pid, f"list_{kind}"):
-                    report(kind, "unchanged", timed(client, requests, lambda n: {}))
-                    etag = client.get("/api/list").headers["etag"]
-                    not_modified = client.get("/api/list", headers={"If-None-Match": etag})
-                    assert not_modified.status_code == 304, not_modified.status_code
-                    report(kind, "not_modified", timed(client, requests, lambda n: {"If-None-Match": etag}))
-
-                    def changed(n: int) -> dict[str, str]:
-                        deploy(writer, n)
-                        return {}
-
-                    report(kind, "changed", timed(client, requests, changed))
-                    wide = min(apps * len(world.ENVS), board_cache.MAX_AGAIN + 50)
-
-                    def changed_wide(n: int) -> dict[str, str]:
-                        deploy(writer, n, pairs=wide)
-                        return {}
-
-                    report(kind, "changed_wide", timed(client, max(requests // 4, 5), changed_wide))
-                after = client.get("/api/list", headers={"If-None-Match": etag})
-                assert after.status_code == 200, "the board changed: the old ETag must get the new board"
+            over_http(kind, setup, writer, apps=apps, requests=requests)
+            in_process(kind, setup.config, writer)
         finally:
             writer.dispose()
-            setup.stop()
-        in_process(kind, setup.config)
+
+
+def over_http(kind: str, setup: running.Setup, writer: SqlStore, *, apps: int, requests: int) -> None:
+    """The four kinds of request to a real `promobot serve`, stopped afterwards."""
+    setup.start()
+    try:
+        headers = {"Authorization": f"Bearer {world.token(setup)}"}
+        with httpx.Client(base_url=setup.base_url, headers=headers, timeout=30) as client:
+            rows = client.get("/api/list").json()
+            assert len(rows) == apps * 4, f"expected {apps * 4} rows, got {len(rows)}"
+            for _ in range(5):
+                client.get("/api/list").raise_for_status()
+            settle(client)
+            assert setup.process is not None
+            with profiled(setup.process.pid, f"list_{kind}"):
+                report(kind, "unchanged", timed(client, requests, lambda n: {}))
+                etag = client.get("/api/list").headers["etag"]
+                not_modified = client.get("/api/list", headers={"If-None-Match": etag})
+                assert not_modified.status_code == 304, not_modified.status_code
+                report(kind, "not_modified", timed(client, requests, lambda n: {"If-None-Match": etag}))
+
+                def changed(n: int) -> dict[str, str]:
+                    deploy(writer, n)
+                    return {}
+
+                report(kind, "changed", timed(client, requests, changed))
+                wide = min(apps * len(world.ENVS), WIDE)
+
+                def changed_wide(n: int) -> dict[str, str]:
+                    deploy(writer, n, pairs=wide)
+                    return {}
+
+                report(kind, "changed_wide", timed(client, max(requests // 4, 5), changed_wide))
+            after = client.get("/api/list", headers={"If-None-Match": etag})
+            assert after.status_code == 200, "the board changed: the old ETag must get the new board"
+    finally:
+        setup.stop()
 
 
 def main() -> None:

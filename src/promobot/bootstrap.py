@@ -47,7 +47,7 @@ from promobot.exclusive import ProcessLock
 from promobot.feed import Fanout, Feed
 from promobot.looping import Loop
 from promobot.messages import replies
-from promobot.service import chatting, reporting, working
+from promobot.service import boards, chatting, reporting, working
 from promobot.service.context import Context, Timeouts
 
 log = structlog.get_logger(__name__)
@@ -89,6 +89,10 @@ class Application:
     feed: Feed = field(default_factory=Feed)  # live changes for the web's event stream
     readers: dict[str, ports.WebhookReader] = field(default_factory=dict)  # /webhooks/<name> of integrations
     duties: Duties | None = None  # builder, runtime and pollers: run by the one replica holding the lease
+    board: boards.KeptBoard = field(init=False)  # `list` everywhere: kept until the change log moves
+
+    def __post_init__(self) -> None:
+        self.board = boards.KeptBoard(self.ctx, self.feed.changes)
 
     def claim(self) -> None:
         """Refuse to serve a SQLite database another process already serves (raises ConfigError)."""
@@ -241,7 +245,7 @@ def wire_slack(app: Application, slack: config.SlackSettings, base: Path, chat_u
     bot = SlackBot(
         signing_secret=slack.signing_secret.read(base),
         chat=chat,
-        commands=chatting.ChatCommands(ctx, chat_users, channels.of),
+        commands=chatting.ChatCommands(ctx, chat_users, channels.of, board=app.board),
         working=replies.working(),
         failed=replies.failed_internally(),
     )

@@ -445,6 +445,11 @@ class ChangeLog(Protocol):
     def oldest(self) -> int | None:
         """The oldest id still kept (None when the log is empty): older ones were pruned."""
 
+    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
+        """The (app, env) pairs of the committed changes with a larger id, each with its current deployment
+        (None for a pair that has none), read at once; None when the log may have lost some of those
+        changes to pruning (its oldest kept id is above `change_id + 1`)."""
+
 
 class Lease(Protocol):
     """Held by at most one process at a time; lost when the holder dies (the duties' lease)."""

@@ -16,7 +16,7 @@ from promobot.domain import errors, grammar
 from promobot.domain.operations import Operation
 from promobot.domain.people import User
 from promobot.messages import board, diffs, freezes, operations, replies
-from promobot.service import freezing, queries, requests
+from promobot.service import boards, freezing, queries, requests
 from promobot.service.context import Context
 
 log = structlog.get_logger(__name__)
@@ -33,15 +33,29 @@ def _nowhere(app: str, env: str) -> str:
     return ""
 
 
-def answer(ctx: Context, user: User, text: str, channel_of: Callable[[str, str], str] = _nowhere) -> Answer:
-    """Do what `text` asks as `user`; a refusal is an Answer too (nothing changed)."""
+def answer(
+    ctx: Context,
+    user: User,
+    text: str,
+    channel_of: Callable[[str, str], str] = _nowhere,
+    *,
+    board: boards.KeptBoard | None = None,
+) -> Answer:
+    """Do what `text` asks as `user`; a refusal is an Answer too (nothing changed). `list` shows `board`
+    (the process's kept board) when given, else reads the whole board."""
     try:
-        return _run(ctx, user, grammar.parse(text), channel_of)
+        return _run(ctx, user, grammar.parse(text), channel_of, board)
     except errors.PromobotError as exc:
         return Answer(replies.refusal(exc))
 
 
-def _run(ctx: Context, user: User, command: grammar.Command, channel_of: Callable[[str, str], str]) -> Answer:
+def _run(
+    ctx: Context,
+    user: User,
+    command: grammar.Command,
+    channel_of: Callable[[str, str], str],
+    kept: boards.KeptBoard | None,
+) -> Answer:
     match command:
         case grammar.Promote(artifact, env):
             op = requests.promote(ctx, user, artifact, env)
@@ -56,7 +70,8 @@ def _run(ctx: Context, user: User, command: grammar.Command, channel_of: Callabl
             op, events = queries.status(ctx, number)
             return Answer(operations.status(op, events, ctx.pipeline), op)
         case grammar.List():
-            return Answer(board.board(queries.board(ctx), ctx.clock.now()))
+            rows = kept.board().rows if kept is not None else queries.board(ctx)
+            return Answer(board.board(rows, ctx.clock.now()))
         case grammar.Diff(src, dst, app):
             return Answer(diffs.diffs(queries.diff(ctx, src, dst, app)))
         case grammar.History(app, env):
@@ -77,11 +92,17 @@ class ChatCommands:
     """`ports.ChatCommands` for a chat workspace whose user ids map to promobot users in the config."""
 
     def __init__(
-        self, ctx: Context, chat_users: Mapping[str, str], channel_of: Callable[[str, str], str] = _nowhere
+        self,
+        ctx: Context,
+        chat_users: Mapping[str, str],
+        channel_of: Callable[[str, str], str] = _nowhere,
+        *,
+        board: boards.KeptBoard | None = None,
     ) -> None:
         self._ctx = ctx
         self._chat_users = dict(chat_users)
         self._channel_of = channel_of
+        self._board = board
 
     def handle(self, request: ports.ChatRequest) -> ports.ChatMessage:
         name = self._chat_users.get(request.chat_user)
@@ -95,4 +116,4 @@ class ChatCommands:
                 uow.commit()
             if not first:
                 return replies.already_handled()
-        return answer(self._ctx, user, request.text, self._channel_of).message
+        return answer(self._ctx, user, request.text, self._channel_of, board=self._board).message

@@ -103,7 +103,7 @@ def _board_cache(request: Request, app: Application) -> board_cache.BoardCache:
     state = request.app.state
     cache: board_cache.BoardCache | None = getattr(state, "board_cache", None)
     if cache is None:
-        cache = state.board_cache = board_cache.BoardCache(app.ctx, app.feed.changes)
+        cache = state.board_cache = board_cache.BoardCache(app.ctx, app.board)
     return cache
 
 

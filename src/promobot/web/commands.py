@@ -30,6 +30,6 @@ class CommandOut(BaseModel):
 @router.post("/commands")
 def command(body: CommandIn, user: Caller, app: App) -> CommandOut:
     """Run one chat command as the caller; a refusal is a normal answer (its text says what was wrong)."""
-    answer = chatting.answer(app.ctx, user, body.text)
+    answer = chatting.answer(app.ctx, user, body.text, board=app.board)
     operation = OperationOut.of(answer.operation) if answer.operation is not None else None
     return CommandOut(text=answer.message.text, blocks=list(answer.message.blocks), operation=operation)

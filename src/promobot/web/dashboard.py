@@ -68,9 +68,17 @@ def board_fragment(request: Request) -> Response:
 
 
 def _grid(current: Visit) -> list[tuple[str, list[queries.Row]]]:
+    """The board's rows by app: the process's kept board (`service/boards.py`), read again only when the
+    change log moved."""
     ctx = current.application.ctx
-    rows = queries.board(ctx)
-    return [(app, [r for r in rows if r.app == app]) for app in ctx.pipeline.app_names]
+    by_app: dict[str, list[queries.Row]] = {app: [] for app in ctx.pipeline.app_names}
+    for row in current.application.board.board().rows:
+        by_app[row.app].append(row)
+    return list(by_app.items())
+
+
+def _row(current: Visit, app: str, env: str) -> queries.Row | None:
+    return next((r for r in current.application.board.board().rows if r.app == app and r.env == env), None)
 
 
 def _may_approve(current: Visit, operation: Operation) -> bool:
@@ -195,7 +203,7 @@ def confirm_rollback(request: Request, app_name: str, env: str) -> Response:
         ctx.pipeline.env(env)
     except errors.PromobotError as exc:
         return current.render("error.html", status=exc.http_status, message=exc.message, hint=exc.hint)
-    row = next(r for r in queries.board(ctx) if r.app == app_name and r.env == env)
+    row = _row(current, app_name, env)
     return current.render("confirm.html", app=app_name, env=env, row=row, error=None)
 
 
@@ -208,7 +216,7 @@ async def rollback(request: Request, app_name: str, env: str) -> Response:
         await current.form()
         started = requests.rollback(current.application.ctx, current.user, app_name, env)
     except errors.PromobotError as exc:
-        row = next((r for r in queries.board(current.application.ctx) if r.app == app_name and r.env == env), None)
+        row = _row(current, app_name, env)
         return current.render("confirm.html", status=exc.http_status, app=app_name, env=env, row=row, error=exc)
     return current.redirect(f"/operations/{started.id}")
 

@@ -1,7 +1,8 @@
 """`SqlChangeLog`: reading the change log (`ports.ChangeLog`) that the repositories write (`changes.py`).
 
 Every read is its own short transaction. `after` loads each change's operation or deployment as it is now,
-in one query per kind.
+in one query per kind. `current_since` gives the board's keeper (`service/boards.py`) the current deployment
+of every pair logged since the board it holds, whatever their number, in three reads.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from promobot import ports
 from promobot.adapters.store import changes as writing
 from promobot.adapters.store.deployments import SqlDeployments
 from promobot.adapters.store.operations import SqlOperations
-from promobot.adapters.store.tables import changes
+from promobot.adapters.store.tables import changes, current_deployments
 from promobot.adapters.store.timestamps import utc_now
 from promobot.domain.deployments import Deployment
 from promobot.domain.operations import Operation
@@ -25,6 +26,14 @@ from promobot.domain.operations import Operation
 Value = Operation | Deployment
 VERSION = select(func.max(changes.c.id), func.count(changes.c.id)).where(changes.c.id > bindparam("floor"))
 VERSION_SQLITE = "SELECT max(id), count(id) FROM changes WHERE id > ?"
+_TOUCHED = select(changes.c.app, changes.c.env).where(changes.c.id > bindparam("after")).distinct().subquery()
+CURRENT_SINCE = select(_TOUCHED.c.app, _TOUCHED.c.env, current_deployments.c.deployment_id).select_from(
+    _TOUCHED.outerjoin(
+        current_deployments,
+        (current_deployments.c.app == _TOUCHED.c.app) & (current_deployments.c.env == _TOUCHED.c.env),
+    )
+)
+MANY_AT_ONCE = 900  # ids per `IN (...)`: under SQLite's oldest limit of 999 parameters
 
 
 class _Clock:
@@ -70,9 +79,7 @@ class SqlChangeLog:
         ]
 
     def touched(self, change_id: int, *, limit: int) -> set[tuple[str, str]]:
-        rows = self._read(
-            select(changes.c.app, changes.c.env).where(changes.c.id > change_id).distinct().limit(limit)
-        )
+        rows = self._read(select(changes.c.app, changes.c.env).where(changes.c.id > change_id).distinct().limit(limit))
         return {(row[0], row[1]) for row in rows}
 
     def _read(self, statement: Select[Any]) -> Sequence[Any]:
@@ -94,6 +101,20 @@ class SqlChangeLog:
             gone = writing.prune(session, before=before, keep=keep)
             session.commit()
         return gone
+
+    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
+        """Three indexed reads in one session: the oldest kept id; the pairs logged above `change_id`, each
+        with the id `current_deployments` points at; those deployments (`SqlDeployments.many`)."""
+        with self._sessions() as session:
+            oldest: int | None = session.execute(select(func.min(changes.c.id))).scalar()
+            if (oldest if oldest is not None else change_id + 2) > change_id + 1 and change_id > 0:
+                return None  # the changes just above `change_id` may have been pruned
+            pairs = session.execute(CURRENT_SINCE, {"after": change_id}).all()
+            ids = [current for _, _, current in pairs if current is not None]
+            found: dict[int | None, Deployment] = {}
+            for at in range(0, len(ids), MANY_AT_ONCE):
+                found.update((d.id, d) for d in SqlDeployments(session, _Clock()).many(ids[at : at + MANY_AT_ONCE]))
+        return {(app, env): found.get(current) for app, env, current in pairs}
 
 
 def _values(session: Session, rows: Sequence[Row[Any, Any, Any, Any, Any]]) -> dict[tuple[str, int], Value]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-import time
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from promobot.adapters import http_calls
 from promobot.domain import errors
-from support.loopback_http import Answer, JsonApp, Request, serve
+from support.fake_kubernetes import certificates
+from support.loopback_http import Answer, JsonApp, Request, serve, tls_context
 
 TOKEN = "secret-bearer-0123456789"
 
@@ -22,10 +24,8 @@ class Scripted(JsonApp):
     def __init__(self) -> None:
         super().__init__()
         self.script: list[Answer] = []
-        self.delay = 0.0
 
     def handle(self, request: Request) -> Answer:
-        time.sleep(self.delay)
         return self.script.pop(0) if self.script else Answer(200, {"ok": True})
 
 
@@ -120,8 +120,22 @@ def test_an_unreachable_server_is_retried_then_temporary(http: httpx.Client) -> 
     assert waits == [0.25]
 
 
-def test_a_server_that_does_not_answer_in_time_is_named_with_the_request(server: Scripted) -> None:
-    server.delay = 1.0
-    with httpx.Client(timeout=0.2) as http, pytest.raises(errors.TemporaryError) as caught:
-        call(http, server.base_url, [], attempts=2, backoff=0.0)
+def test_a_server_that_does_not_answer_in_time_is_named_with_the_request() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent, httpx.Client(timeout=0.2) as http:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"  # connects (the kernel's backlog), never answers
+        with pytest.raises(errors.TemporaryError) as caught:
+            call(http, url, [], attempts=2, backoff=0.0)
     assert str(caught.value) == "Example did not answer GET /things/1 in time; promobot will try again"
+
+
+def test_a_certificate_promobot_does_not_trust_is_permanent_and_nothing_is_sent(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    pki = certificates(tmp_path, "untrusted")
+    with serve(Scripted(), tls=tls_context(pki.cert, pki.key)) as app:
+        peer = http_calls.Peer(name="Example", where=app.base_url, explain=explain, trust_hint="add its CA")
+        waits: list[float] = []
+        with pytest.raises(errors.PermanentError) as caught:
+            http_calls.send(http, "GET", app.base_url + "/x", peer=peer, policy=http_calls.Policy(sleep=waits.append))
+        assert str(caught.value) == f"Example at {app.base_url} has a certificate promobot does not trust; add its CA"
+        assert (app.requests, waits) == ([], [])

@@ -48,6 +48,8 @@ class Peer:
 
 @dataclass(frozen=True)
 class Policy:
+    """How often to try, how long to wait between tries (`sleep` is injectable), and which answers to retry."""
+
     attempts: int = 3
     backoff: float = 0.5
     retried: Callable[[httpx.Response], bool] = server_errors
@@ -88,6 +90,7 @@ def retry_after(response: httpx.Response) -> float | None:
 
 
 def _unreachable(peer: Peer, what: str, exc: httpx.HTTPError) -> str:
+    """The line for a request that got no answer; a refused certificate is raised at once, never retried."""
     if _certificate_refused(exc):
         raise errors.PermanentError(
             f"{peer.name} at {peer.where} has a certificate promobot does not trust", peer.trust_hint

@@ -1,4 +1,11 @@
-"""Benchmark 1 in-process: CPU per Slack ack, and ack latency beside a synthetic background load of serve's shape.
+"""A profiling aid for benchmark 1, not a benchmark: CPU per Slack ack, and ack latency beside a synthetic
+background load of serve's shape.
+
+`bench/run.py` (`make bench`) does not run it and results.json holds none of its figures: it was written to
+weigh one change (its `previous` path is a copy of the request path before that change, kept as a route)
+and to try knobs (GIL switch interval, bot worker count) that docs/performance.md reports as not kept.
+Run it directly when working on the ack path: `.venv/bin/python bench/chat_ack_inprocess.py` (~3 minutes;
+BENCH_SMOKE=1 makes it small). It prints `name: value unit` lines like the benchmarks.
 
 Less noisy than `chat_ack.py` on a shared machine, because it leaves out the database, git and the seeded
 operations, and compares the previous request path with the current one minutes (not runs) apart:

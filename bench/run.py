@@ -3,6 +3,8 @@
 Each script runs as its own process (a crash or a leak in one does not colour the next). A script that
 fails is recorded with its exit code and the tail of its stderr; run.py then exits 1.
 BENCH_SMOKE=1 makes every benchmark tiny (CI runs that to keep the scripts working; no timing is judged).
+Not every script in bench/ is a benchmark: chat_ack_inprocess.py is a profiling aid for benchmark 1 (run it
+directly), profile_summary.py reads py-spy's output, and the rest are shared helpers.
 """
 
 from __future__ import annotations

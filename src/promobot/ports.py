@@ -5,7 +5,7 @@ Every port is a Protocol. Fakes in the tests implement the same Protocols, so a 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -261,6 +261,9 @@ class Operations(Protocol):
 
     def get(self, operation_id: int) -> Operation | None: ...
 
+    def many(self, operation_ids: Collection[int]) -> list[Operation]:
+        """The operations with these ids (those that exist), in id order."""
+
     def save(self, operation: Operation) -> Operation:
         """Persist every field; when state, step or message changed, append an OperationEvent."""
 
@@ -327,6 +330,12 @@ class Deployments(Protocol):
     def current_all(self) -> list[Deployment]:
         """The newest deployment of every (app, env) that has one."""
 
+    def current_of(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Deployment]:
+        """The newest deployment of each of these (app, env) pairs that has one."""
+
+    def save_all(self, saved: Iterable[Deployment]) -> list[Deployment]:
+        """`save` each (stored ones); returns them as stored."""
+
     def history(self, app: str, env: str, *, limit: int = 50) -> list[Deployment]:
         """Newest first."""
 
@@ -354,6 +363,9 @@ class Deliveries(Protocol):
     def first_time(self, source: str, delivery_id: str) -> bool:
         """Record a delivery id; False if it was seen before (a duplicate to ignore)."""
 
+    def first_times(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Record each (source, delivery id); returns those not seen before."""
+
     def forget(self, source: str, delivery_id: str) -> None:
         """Drop a delivery id whose event failed, so the sender's retry is handled."""
 
@@ -378,6 +390,9 @@ class Audit(Protocol):
 
     def append(self, entry: Entry) -> Entry:
         """Store an entry; returns it with `id` and `at` set."""
+
+    def append_all(self, entries: Sequence[Entry]) -> None:
+        """Store several entries, in order."""
 
     def recent(self, *, actor: str | None = None, limit: int = 50, offset: int = 0) -> list[Entry]:
         """Newest first, optionally of one actor, skipping the `offset` newest."""

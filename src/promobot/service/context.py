@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from promobot import ports
 from promobot.domain import errors
 from promobot.domain.people import User
 from promobot.domain.pipeline import Pipeline
 from promobot.service import recording
+from promobot.service.batching import Batches
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Context:
     checkpoint: Callable[[str], None] = _pass  # named fault points for crash tests (promobot.faults)
     forge_logins: Mapping[str, str] = field(default_factory=dict)  # forge login -> promobot user name
     merge_by_hand: bool = False  # the forge's pull requests are merged by a person, not by promobot
+    report_batches: Batches[Any, Any] | None = None  # deployment reports' group commit (`delivering`)
 
     def __post_init__(self) -> None:
         self.store = recording.recording(self.store)  # operation changes audited, locks respected

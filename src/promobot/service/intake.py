@@ -7,7 +7,9 @@ became, in a few words for the audit log. An auto-deploy into a locked environme
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
@@ -147,21 +149,42 @@ def reported(ctx: Context, event: DeploymentReported) -> str:
 
 def apply_report(ctx: Context, uow: ports.UnitOfWork, event: DeploymentReported) -> Applied:
     """The report's effect inside the caller's unit of work (not committed here)."""
-    ctx.pipeline.app(event.app)
-    ctx.pipeline.env(event.env)
-    current = uow.deployments.current(event.app, event.env)
+    return apply_reports(ctx, uow, [event])[0]
+
+
+def apply_reports(ctx: Context, uow: ports.UnitOfWork, events: Sequence[DeploymentReported]) -> list[Applied]:
+    """Each report's effect, in order, inside the caller's unit of work (not committed here): one read of
+    the deployments they name, one write of those that changed, one read of the operations behind those."""
+    for event in events:
+        ctx.pipeline.app(event.app)
+        ctx.pipeline.env(event.env)
+    current = uow.deployments.current_of({(event.app, event.env) for event in events})
+    at = ctx.clock.now()
+    decided = [_decide(current.get((event.app, event.env)), event, at) for event in events]
+    changed = {each.id: each for _, each in decided if each is not None}
+    saved = {each.id: each for each in uow.deployments.save_all(changed.values())}
+    behind = {each.operation_id for each in saved.values() if each.operation_id is not None}
+    operations = {op.id: op for op in uow.operations.many(behind)} if behind else {}
+    applied = []
+    for became, deployment in decided:
+        stored = saved[deployment.id] if deployment is not None else None
+        operation = operations.get(stored.operation_id) if stored is not None and stored.operation_id else None
+        applied.append(Applied(became, stored, operation))
+    return applied
+
+
+def _decide(current: Deployment | None, event: DeploymentReported, at: datetime) -> tuple[str, Deployment | None]:
+    """What the report says of (app, env)'s newest deployment: a few words, and the deployment when it
+    changed (changed in place, so a later report of the same pair in the same batch sees it)."""
     if current is None or current.digest != event.digest:
         log.info("deployment report for an image promobot did not pin", env=event.env, app=event.app)
-        return Applied(f"{event.app} in {event.env} {event.state}: not an image promobot pinned; ignored")
+        return f"{event.app} in {event.env} {event.state}: not an image promobot pinned; ignored", None
     if current.state is event.state and (current.url == event.url or not event.url):
-        return Applied(f"deployment {current.id} of {current.artifact} in {event.env}: still {event.state}")
+        return f"deployment {current.id} of {current.artifact} in {event.env}: still {event.state}", None
     if event.state is Health.PROGRESSING and current.state.finished:
-        return Applied(f"deployment {current.id} of {current.artifact} in {event.env}: already {current.state}")
-    advancing.record_health(current, event.state, url=event.url, message=event.message, at=ctx.clock.now())
-    current = uow.deployments.save(current)
-    operation = uow.operations.get(current.operation_id) if current.operation_id else None
-    became = f"deployment {current.id} of {current.artifact} in {event.env}: {event.state}"
-    return Applied(became, current, operation)
+        return f"deployment {current.id} of {current.artifact} in {event.env}: already {current.state}", None
+    advancing.record_health(current, event.state, url=event.url, message=event.message, at=at)
+    return f"deployment {current.id} of {current.artifact} in {event.env}: {event.state}", current
 
 
 def after_report(ctx: Context, event: DeploymentReported, applied: Applied) -> None:

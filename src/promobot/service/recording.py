@@ -61,6 +61,9 @@ class RecordingOperations:
         found = self._inner.get(operation_id)
         return self._seen([found])[0] if found is not None else None
 
+    def many(self, operation_ids: Collection[int]) -> list[Operation]:
+        return self._seen(self._inner.many(operation_ids))
+
     def save(self, operation: Operation) -> Operation:
         before = self._states.get(operation.id or 0)
         if before is None and operation.id is not None:

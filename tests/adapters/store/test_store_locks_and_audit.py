@@ -61,7 +61,7 @@ def test_the_audit_log_refuses_update_and_delete_in_the_database(store: SqlStore
 def test_the_audit_repository_offers_no_way_to_change_an_entry(store: SqlStore) -> None:
     with store.unit_of_work() as uow:
         methods = {name for name in dir(uow.audit) if not name.startswith("_")}
-    assert methods == {"append", "recent"}
+    assert methods == {"append", "append_all", "recent"}
 
 
 def test_claiming_leaves_held_environments_promotions_but_takes_their_rollbacks(store: SqlStore) -> None:

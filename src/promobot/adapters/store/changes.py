@@ -8,7 +8,9 @@ newest `KEEP_ROWS`, so the log holds at least the last hour (any client gone lon
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, insert, literal, select
 from sqlalchemy.orm import Session
@@ -28,6 +30,19 @@ def record(session: Session, kind: str, *, app: str, env: str, subject_id: int, 
     values = {"kind": kind, "app": app, "env": env, "subject_id": subject_id, "at": at}
     if writes.insert_returning_id(session, changes, values) % PRUNE_EVERY == 0:
         prune(session, before=at - timedelta(seconds=KEEP_SECONDS), keep=KEEP_ROWS)
+
+
+def record_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`record` for several changes (each a dict of its columns) in one INSERT."""
+    if not rows:
+        return
+    ids = session.execute(_INSERT_RETURNING_ID, [dict(row) for row in rows]).scalars().all()
+    if any(new_id % PRUNE_EVERY == 0 for new_id in ids):
+        at = max(row["at"] for row in rows)
+        prune(session, before=at - timedelta(seconds=KEEP_SECONDS), keep=KEEP_ROWS)
+
+
+_INSERT_RETURNING_ID = insert(changes).returning(changes.c.id)
 
 
 def record_operation(session: Session, operation_id: int, at: datetime) -> None:

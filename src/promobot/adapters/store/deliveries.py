@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -24,6 +25,14 @@ class SqlDeliveries:
             deliveries,
             {"source": source, "delivery_id": delivery_id, "received_at": self._clock.now()},
         )
+
+    def first_times(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Record each (source, delivery_id); returns those not recorded before, in one statement."""
+        if not keys:
+            return set()
+        now = self._clock.now()
+        rows = [{"source": source, "delivery_id": delivery, "received_at": now} for source, delivery in sorted(keys)]
+        return writes.insert_many_unless_duplicate(self._session, deliveries, rows, ("source", "delivery_id"))
 
     def forget(self, source: str, delivery_id: str) -> None:
         """Drop one delivery id, so a redelivery of an event that failed is handled again."""

@@ -4,16 +4,18 @@ The index on (app, env, id) serves `current` and `history`; the one on (app, env
 `last_healthy`. `add` also points the pair's row of `current_deployments` at the new deployment, in the
 same transaction, so `current_all` reads one row per pair instead of a group-wise max over the history.
 `add` and `save` log the change in the change log (`changes.py`), in the same transaction too.
+`current_of` and `save_all` are the batch forms a burst of engine reports uses: one statement each for
+any number of deployments, built once (building a statement costs more CPU than running it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, select, type_coerce, update
+from sqlalchemy import DateTime, bindparam, select, tuple_, type_coerce, update
 from sqlalchemy.orm import Session
 
 from promobot.adapters.store import changes, writes
@@ -65,6 +67,34 @@ class SqlDeployments:
             raise ValueError(f"there is no deployment {deployment.id}")
         self._logged(stored, deployment.id, now)
         return stored
+
+    def save_all(self, saved: Iterable[Deployment]) -> list[Deployment]:
+        """`save` for each (in id order, so concurrent batches lock rows in one order): one UPDATE
+        statement and one change-log insert for all of them."""
+        now = self._clock.now()
+        stored = sorted((replace(each, started_at=each.started_at or now) for each in saved), key=_id)
+        if not stored:
+            return []
+        rows = [{**_row(each), "saved_id": each.id} for each in stored]
+        if writes.rowcount(self._session.execute(_SAVE, rows)) not in (len(rows), -1):
+            missing = [each.id for each in stored if self.get(_id(each)) is None]
+            raise ValueError(f"there is no deployment {', '.join(map(str, missing))}")
+        changes.record_many(
+            self._session,
+            [
+                {"kind": changes.DEPLOYMENT, "app": each.app, "env": each.env, "subject_id": each.id, "at": now}
+                for each in stored
+            ],
+        )
+        return stored
+
+    def current_of(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Deployment]:
+        """The newest deployment of each of these (app, env) pairs that has one, in one query."""
+        if not pairs:
+            return {}
+        rows = self._session.execute(_CURRENT_OF, {"pairs": list(pairs)}).all()
+        found = (_deployment(row, aware=False) for row in rows)
+        return {(each.app, each.env): each for each in found}
 
     def _logged(self, deployment: Deployment, deployment_id: int, at: datetime) -> None:
         changes.record(
@@ -144,6 +174,21 @@ PLAIN_TIMES = tuple(
     type_coerce(column, DateTime(timezone=True)) if isinstance(column.type, UtcDateTime) else column
     for column in deployments.c
 )
+
+
+# The batch statements, built once. `saved_id`: SQLAlchemy keeps the column names for the SET clause.
+_SAVE = update(deployments).where(deployments.c.id == bindparam("saved_id"))
+_CURRENT_OF = (
+    select(*PLAIN_TIMES)
+    .join(current_deployments, deployments.c.id == current_deployments.c.deployment_id)
+    .where(tuple_(current_deployments.c.app, current_deployments.c.env).in_(bindparam("pairs", expanding=True)))
+)
+
+
+def _id(deployment: Deployment) -> int:
+    if deployment.id is None:
+        raise ValueError("a deployment must be added before it is saved")
+    return deployment.id
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -10,7 +10,7 @@ table and pass the row as parameters: building the statement anew each time cost
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Executable, Insert, Table, insert, select, update
@@ -39,6 +39,24 @@ def insert_unless_duplicate(session: Session, table: Table, values: Mapping[str,
         return insert_once(session, table, values)
     inserted = session.execute(_insert_unless_duplicate(table, dialect), dict(values)).first()
     return inserted is not None
+
+
+def insert_many_unless_duplicate(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]
+) -> set[tuple[Any, ...]]:
+    """`insert_unless_duplicate` for several rows in one statement; returns the `key` columns' values of
+    the rows inserted. (Other dialects: one `insert_once` per row.)"""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        return {tuple(row[name] for name in key) for row in rows if insert_once(session, table, row)}
+    inserted = session.execute(_insert_many_unless_duplicate(table, dialect, tuple(key)), [dict(r) for r in rows])
+    return {tuple(found) for found in inserted}
+
+
+@functools.cache
+def _insert_many_unless_duplicate(table: Table, dialect: str, key: tuple[str, ...]) -> Executable:
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_of(table).on_conflict_do_nothing().returning(*(table.c[name] for name in key))
 
 
 @functools.cache
@@ -83,6 +101,12 @@ def raise_to(session: Session, table: Table, key: Mapping[str, Any], column: str
             where=table.c[column] < statement.excluded[column],
         )
     )
+
+
+def insert_all(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert several rows in one statement (nothing to do for none)."""
+    if rows:
+        session.execute(_insert(table), [dict(row) for row in rows])
 
 
 def insert_returning_id(session: Session, table: Table, values: Mapping[str, Any]) -> int:

@@ -2,16 +2,17 @@
 
 Every read is its own short transaction. `after` loads each change's operation or deployment as it is now,
 in one query per kind. `current_since` gives the board's keeper (`service/boards.py`) the current deployment
-of every pair logged since the board it holds, whatever their number, in three reads.
+of every pair logged since the board it holds, whatever their number, in two reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, bindparam, func, select
+from sqlalchemy import Engine, Row, Select, bindparam, func, null, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from promobot import ports
@@ -27,11 +28,16 @@ Value = Operation | Deployment
 VERSION = select(func.max(changes.c.id), func.count(changes.c.id)).where(changes.c.id > bindparam("floor"))
 VERSION_SQLITE = "SELECT max(id), count(id) FROM changes WHERE id > ?"
 _TOUCHED = select(changes.c.app, changes.c.env).where(changes.c.id > bindparam("after")).distinct().subquery()
-CURRENT_SINCE = select(_TOUCHED.c.app, _TOUCHED.c.env, current_deployments.c.deployment_id).select_from(
-    _TOUCHED.outerjoin(
-        current_deployments,
-        (current_deployments.c.app == _TOUCHED.c.app) & (current_deployments.c.env == _TOUCHED.c.env),
-    )
+# One row of the oldest kept id (app and env NULL), then each pair logged above `after` with the id
+# `current_deployments` points at for it (NULL when it has none).
+CURRENT_SINCE = union_all(
+    select(null(), null(), func.min(changes.c.id)),
+    select(_TOUCHED.c.app, _TOUCHED.c.env, current_deployments.c.deployment_id).select_from(
+        _TOUCHED.outerjoin(
+            current_deployments,
+            (current_deployments.c.app == _TOUCHED.c.app) & (current_deployments.c.env == _TOUCHED.c.env),
+        )
+    ),
 )
 MANY_AT_ONCE = 900  # ids per `IN (...)`: under SQLite's oldest limit of 999 parameters
 
@@ -103,18 +109,31 @@ class SqlChangeLog:
         return gone
 
     def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
-        """Three indexed reads in one session: the oldest kept id; the pairs logged above `change_id`, each
-        with the id `current_deployments` points at; those deployments (`SqlDeployments.many`)."""
-        with self._sessions() as session:
-            oldest: int | None = session.execute(select(func.min(changes.c.id))).scalar()
+        """Two reads (on PostgreSQL outside a transaction): the oldest kept id and the pairs logged above
+        `change_id`, each with the id `current_deployments` points at (`CURRENT_SINCE`); then those
+        deployments (`SqlDeployments.many`)."""
+        with self._reading() as session:
+            rows = session.execute(CURRENT_SINCE, {"after": change_id}).all()
+            oldest = next((current for app, _, current in rows if app is None), None)
             if (oldest if oldest is not None else change_id + 2) > change_id + 1 and change_id > 0:
                 return None  # the changes just above `change_id` may have been pruned
-            pairs = session.execute(CURRENT_SINCE, {"after": change_id}).all()
+            pairs = [(app, env, current) for app, env, current in rows if app is not None]
             ids = [current for _, _, current in pairs if current is not None]
             found: dict[int | None, Deployment] = {}
             for at in range(0, len(ids), MANY_AT_ONCE):
                 found.update((d.id, d) for d in SqlDeployments(session, _Clock()).many(ids[at : at + MANY_AT_ONCE]))
         return {(app, env): found.get(current) for app, env, current in pairs}
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A session that only reads: on PostgreSQL outside a transaction (no BEGIN, no ROLLBACK)."""
+        if self._engine.dialect.name == "postgresql":
+            connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            with connection, Session(bind=connection, autoflush=False) as session:
+                yield session
+        else:
+            with self._sessions() as session:
+                yield session
 
 
 def _values(session: Session, rows: Sequence[Row[Any, Any, Any, Any, Any]]) -> dict[tuple[str, int], Value]:

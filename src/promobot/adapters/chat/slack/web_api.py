@@ -4,6 +4,9 @@
 
 A 429 waits what `Retry-After` says (capped); other temporary failures back off. After the last attempt a
 TemporaryError is raised; a refusal (`channel_not_found`, `not_in_channel`, ...) is a PermanentError at once.
+This loop stays apart from `http_calls.send`: slack_sdk's WebClient and WebhookClient send through urllib, not
+httpx, and Slack says "try later" in an answer's `error` (`ratelimited`, `service_unavailable`) as well as in
+its status, so what is retried is read from slack_sdk's SlackApiError rather than from an httpx response.
 Thread-safe: each call is its own HTTP request (permalinks, which never change, are cached under a lock).
 The token is never logged.
 """

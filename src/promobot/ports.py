@@ -454,16 +454,12 @@ class ChangeLog(Protocol):
     def after(self, change_id: int, *, limit: int) -> list[LoggedChange]:
         """Committed changes with a larger id, oldest first, at most `limit`."""
 
-    def touched(self, change_id: int, *, limit: int) -> set[tuple[str, str]]:
-        """The (app, env) pairs of the committed changes with a larger id, at most `limit` of them."""
-
     def oldest(self) -> int | None:
         """The oldest id still kept (None when the log is empty): older ones were pruned."""
 
-    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
-        """The (app, env) pairs of the committed changes with a larger id, each with its current deployment
-        (None for a pair that has none), read at once; None when the log may have lost some of those
-        changes to pruning (its oldest kept id is above `change_id + 1`)."""
+    def touched_since(self, change_id: int) -> set[tuple[str, str]] | None:
+        """The (app, env) pairs of the committed changes with a larger id, however many; None when the log
+        may have lost some of those changes to pruning (its oldest kept id is above `change_id + 1`)."""
 
 
 class Lease(Protocol):

@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 from promobot import ports
-from promobot.domain.deployments import Deployment
 from promobot.service import boards, queries
 from support.webapp import Web
 
 
 class CountingLog:
-    """The change log, counting `current_since` (how the kept board reads the pairs that changed)."""
+    """The change log, counting `touched_since` (how the kept board learns which pairs changed)."""
 
     def __init__(self, log: ports.ChangeLog) -> None:
         self._log = log
@@ -32,15 +31,12 @@ class CountingLog:
     def after(self, change_id: int, *, limit: int) -> list[ports.LoggedChange]:
         return self._log.after(change_id, limit=limit)
 
-    def touched(self, change_id: int, *, limit: int) -> set[tuple[str, str]]:
-        return self._log.touched(change_id, limit=limit)
-
     def oldest(self) -> int | None:
         return self._log.oldest()
 
-    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
+    def touched_since(self, change_id: int) -> set[tuple[str, str]] | None:
         self.pair_reads += 1
-        return self._log.current_since(change_id)
+        return self._log.touched_since(change_id)
 
 
 class Counted:

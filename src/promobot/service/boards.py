@@ -7,11 +7,11 @@ after a later id's; counting the ids above the floor sees it land). While the ve
 board was read at, the kept board is the answer.
 
 When it moved, one caller at a time brings the board up to date (the others wait and share it): the
-current deployments of every (app, env) pair logged since the kept board (above its newest id, or above
-its floor when an id was missing then) come in one read (`ChangeLog.current_since`), the running
-operations in another, and only those pairs' rows are made again; every other row is the same object as
-before, so a reader that derived something from a row (its JSON) can keep that. The whole board is read
-only at first, and when the log was pruned past the kept board.
+(app, env) pairs logged since the kept board (above its newest id, or above its floor when an id was
+missing then) come in one read (`ChangeLog.touched_since`), their current deployments in another and the
+running operations in a third, however many pairs; only those pairs' rows are made again. Every other
+row is the same object as before, so a reader that derived something from a row (its JSON) can keep it.
+The whole board is read only at first, and when the log was pruned past the kept board.
 The version is always read before the rows, so a board is never older than the version it is kept under.
 """
 
@@ -81,13 +81,14 @@ class KeptBoard:
             floor = changes.settled(self._ctx.clock.now() - timedelta(seconds=SETTLE_SECONDS))
             floor_read = time.monotonic()
         version = changes.version(floor)  # before the rows: they are at least as new as this
-        current = changes.current_since(old.complete_to) if old is not None else None
-        if old is None or current is None:
+        pairs = changes.touched_since(old.complete_to) if old is not None else None
+        if old is None or pairs is None:
             return Board(_same_where_equal(old, queries.board(self._ctx)), version, floor, floor_read)
         rows = list(old.rows)
-        for pair, row in queries.rows_of(self._ctx, current).items():
-            if (at := self._positions.get(pair)) is not None:  # a pair this replica's board shows
-                rows[at] = row
+        mine = [pair for pair in pairs if pair in self._positions]  # the pairs this replica's board shows
+        if mine:
+            for pair, row in queries.board_rows(self._ctx, mine).items():
+                rows[self._positions[pair]] = row
         return Board(rows, version, floor, floor_read)
 
 

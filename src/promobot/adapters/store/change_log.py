@@ -1,25 +1,24 @@
 """`SqlChangeLog`: reading the change log (`ports.ChangeLog`) that the repositories write (`changes.py`).
 
 Every read is its own short transaction. `after` loads each change's operation or deployment as it is now,
-in one query per kind. `current_since` gives the board's keeper (`service/boards.py`) the current deployment
-of every pair logged since the board it holds, whatever their number, in two reads.
+in one query per kind. `touched_since` gives the board's keeper (`service/boards.py`) every pair logged
+since the board it holds, whatever their number, in one statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, bindparam, func, null, select, union_all
+from sqlalchemy import CompoundSelect, Engine, Row, Select, bindparam, cast, func, null, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from promobot import ports
 from promobot.adapters.store import changes as writing
 from promobot.adapters.store.deployments import SqlDeployments
 from promobot.adapters.store.operations import SqlOperations
-from promobot.adapters.store.tables import changes, current_deployments
+from promobot.adapters.store.tables import changes
 from promobot.adapters.store.timestamps import utc_now
 from promobot.domain.deployments import Deployment
 from promobot.domain.operations import Operation
@@ -27,19 +26,13 @@ from promobot.domain.operations import Operation
 Value = Operation | Deployment
 VERSION = select(func.max(changes.c.id), func.count(changes.c.id)).where(changes.c.id > bindparam("floor"))
 VERSION_SQLITE = "SELECT max(id), count(id) FROM changes WHERE id > ?"
-_TOUCHED = select(changes.c.app, changes.c.env).where(changes.c.id > bindparam("after")).distinct().subquery()
-# One row of the oldest kept id (app and env NULL), then each pair logged above `after` with the id
-# `current_deployments` points at for it (NULL when it has none).
-CURRENT_SINCE = union_all(
+# One row of the oldest kept id (app and env NULL), then one of each pair logged above `after`.
+TOUCHED_SINCE = union_all(
     select(null(), null(), func.min(changes.c.id)),
-    select(_TOUCHED.c.app, _TOUCHED.c.env, current_deployments.c.deployment_id).select_from(
-        _TOUCHED.outerjoin(
-            current_deployments,
-            (current_deployments.c.app == _TOUCHED.c.app) & (current_deployments.c.env == _TOUCHED.c.env),
-        )
-    ),
+    select(changes.c.app, changes.c.env, cast(null(), changes.c.id.type))
+    .where(changes.c.id > bindparam("after"))
+    .distinct(),
 )
-MANY_AT_ONCE = 900  # ids per `IN (...)`: under SQLite's oldest limit of 999 parameters
 
 
 class _Clock:
@@ -84,17 +77,15 @@ class SqlChangeLog:
             for id_, kind, app, env, subject in rows
         ]
 
-    def touched(self, change_id: int, *, limit: int) -> set[tuple[str, str]]:
-        rows = self._read(select(changes.c.app, changes.c.env).where(changes.c.id > change_id).distinct().limit(limit))
-        return {(row[0], row[1]) for row in rows}
-
-    def _read(self, statement: Select[Any]) -> Sequence[Any]:
+    def _read(
+        self, statement: Select[Any] | CompoundSelect[Any], values: Mapping[str, Any] | None = None
+    ) -> Sequence[Any]:
         """One read-only statement: on PostgreSQL outside a transaction (one round trip, no ROLLBACK)."""
         if self._engine.dialect.name == "postgresql":
             with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                return connection.execute(statement).all()
+                return connection.execute(statement, values).all()
         with self._sessions() as session:
-            return session.execute(statement).all()
+            return session.execute(statement, values).all()
 
     def oldest(self) -> int | None:
         with self._sessions() as session:
@@ -108,32 +99,13 @@ class SqlChangeLog:
             session.commit()
         return gone
 
-    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
-        """Two reads (on PostgreSQL outside a transaction): the oldest kept id and the pairs logged above
-        `change_id`, each with the id `current_deployments` points at (`CURRENT_SINCE`); then those
-        deployments (`SqlDeployments.many`)."""
-        with self._reading() as session:
-            rows = session.execute(CURRENT_SINCE, {"after": change_id}).all()
-            oldest = next((current for app, _, current in rows if app is None), None)
-            if (oldest if oldest is not None else change_id + 2) > change_id + 1 and change_id > 0:
-                return None  # the changes just above `change_id` may have been pruned
-            pairs = [(app, env, current) for app, env, current in rows if app is not None]
-            ids = [current for _, _, current in pairs if current is not None]
-            found: dict[int | None, Deployment] = {}
-            for at in range(0, len(ids), MANY_AT_ONCE):
-                found.update((d.id, d) for d in SqlDeployments(session, _Clock()).many(ids[at : at + MANY_AT_ONCE]))
-        return {(app, env): found.get(current) for app, env, current in pairs}
-
-    @contextmanager
-    def _reading(self) -> Iterator[Session]:
-        """A session that only reads: on PostgreSQL outside a transaction (no BEGIN, no ROLLBACK)."""
-        if self._engine.dialect.name == "postgresql":
-            connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            with connection, Session(bind=connection, autoflush=False) as session:
-                yield session
-        else:
-            with self._sessions() as session:
-                yield session
+    def touched_since(self, change_id: int) -> set[tuple[str, str]] | None:
+        """One statement (`TOUCHED_SINCE`): the oldest kept id, and the pairs logged above `change_id`."""
+        rows = self._read(TOUCHED_SINCE, {"after": change_id})
+        oldest = next((id_ for app, _, id_ in rows if app is None), None)
+        if (oldest if oldest is not None else change_id + 2) > change_id + 1 and change_id > 0:
+            return None  # the changes just above `change_id` may have been pruned
+        return {(app, env) for app, env, _ in rows if app is not None}
 
 
 def _values(session: Session, rows: Sequence[Row[Any, Any, Any, Any, Any]]) -> dict[tuple[str, int], Value]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import httpx
@@ -118,6 +118,33 @@ def test_an_unreachable_server_is_retried_then_temporary(http: httpx.Client) -> 
         call(http, "http://127.0.0.1:9", waits, attempts=2, backoff=0.25)
     assert str(caught.value) == "cannot reach Example at http://127.0.0.1:9 (ConnectError); promobot will try again"
     assert waits == [0.25]
+
+
+class TokenServerDown(httpx.Auth):
+    """An auth flow whose own token call fails for now the first `times` requests."""
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.times > 0:
+            self.times -= 1
+            raise errors.TemporaryError("the token server answered 503")
+        yield request
+
+
+def test_a_temporary_failure_of_the_auth_flow_is_retried_and_named_with_the_request(
+    server: Scripted, http: httpx.Client
+) -> None:
+    waits: list[float] = []
+    http.auth = TokenServerDown(times=1)
+    assert call(http, server.base_url, waits, attempts=2, backoff=0.25).status_code == 200
+    assert (len(server.requests), waits) == (1, [0.25])
+    http.auth = TokenServerDown(times=2)
+    with pytest.raises(errors.TemporaryError) as caught:
+        call(http, server.base_url, waits, attempts=2, backoff=0.25)
+    assert str(caught.value) == "the token server answered 503 (for GET /things/1); promobot will try again"
+    assert len(server.requests) == 1  # the failing flow sent nothing
 
 
 def test_a_server_that_does_not_answer_in_time_is_named_with_the_request() -> None:

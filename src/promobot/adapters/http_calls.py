@@ -1,13 +1,15 @@
 """One HTTP request to an outside API, tried again while the failure may pass: the adapters' shared retry.
 
-Used by the forge (`forge.calling`), Argo CD (`engines.argocd_http`) and Kubernetes (`engines.kubernetes_api`)
-clients. `send` returns the first answer whose status the `Policy` does not retry, for the caller to read
-or map to its own errors. A retried status or an unreachable server is tried `attempts` times in all,
-waiting `backoff * n` seconds after the n-th try, or the server's `Retry-After` when that is longer. The
-last failure, or one asking for a wait over `longest_wait`, becomes one TemporaryError whose `retry_after`
-is the server's `Retry-After` (1 to 300 seconds) or else `Policy.retry_after`: the caller's schedule waits.
-A certificate promobot does not trust is never retried: it is a PermanentError, raised before any request
-reached the server.
+Used by the forge (`forge.calling`), Argo CD (`engines.argocd_http`), Kubernetes (`engines.kubernetes_api`)
+and OCI registry (`registry.distribution`) clients. `send` returns the first answer whose status the
+`Policy` does not retry, for the caller to read or map to its own errors. A retried status or an
+unreachable server is tried `attempts` times in all, waiting `backoff * n` seconds after the n-th try, or
+the server's `Retry-After` when that is longer. The last failure, or one asking for a wait over
+`longest_wait`, becomes one TemporaryError whose `retry_after` is the server's `Retry-After` (1 to 300
+seconds) or else `Policy.retry_after`: the caller's schedule waits.
+A TemporaryError raised while sending (an auth flow's own call, such as a registry's token server) is
+retried like an unreachable server. A certificate promobot does not trust is never retried: it is a
+PermanentError, raised before any request reached the server.
 
 Error and log lines name the peer, the method and the path, and the server's own explanation: never a
 header, so a token never reaches them.
@@ -68,6 +70,8 @@ def send(http: httpx.Client, method: str, url: str, *, peer: Peer, policy: Polic
             response = http.request(method, url, **request)
         except httpx.HTTPError as exc:
             problem = _unreachable(peer, what, exc)
+        except errors.TemporaryError as exc:  # an auth flow's own call failed for now
+            problem = f"{exc.message} (for {what})"
         else:
             if not policy.retried(response):
                 return response

@@ -1,10 +1,10 @@
 """Loopback helpers around the real registry: a flaky, paging proxy and a token server.
 
-`Proxy` forwards to the registry; it can fail the next N requests (503 or a dropped connection) and can
-page `tags/list` the way the distribution spec describes (`n`, `last`, `Link: <...>; rel="next"`), which
-Debian's registry 2.8 does not do itself. `TokenServer` is the token service of the Docker token auth
-spec: basic credentials in, a JWT signed with an openssl-made RSA key out (`x5c` names the certificate the
-registry trusts through `rootcertbundle`).
+`Proxy` forwards to the registry; it can fail the next N requests (503, a dropped connection, or 429 with a
+`Retry-After`) and can page `tags/list` the way the distribution spec describes (`n`, `last`,
+`Link: <...>; rel="next"`), which Debian's registry 2.8 does not do itself. `TokenServer` is the token
+service of the Docker token auth spec: basic credentials in, a JWT signed with an openssl-made RSA key out
+(`x5c` names the certificate the registry trusts through `rootcertbundle`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def serving(handler: type[BaseHTTPRequestHandler], owner: Any) -> Iterator[str]:
 class Proxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
-        self.failures: list[str] = []  # "503" or "drop", used up one per request
+        self.failures: list[str] = []  # "503", "drop" or "429:<Retry-After>", used up one per request
         self.seen: list[str] = []  # "METHOD /path?query" of every request
 
     def fail_next(self, *kinds: str) -> None:
@@ -75,6 +75,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if kind == "drop":
                 self.close_connection = True
                 self.connection.shutdown(2)
+                return
+            if kind.startswith("429:"):
+                self._answer(429, {"Retry-After": kind.removeprefix("429:")}, b"")
                 return
             self._answer(503, {"Content-Type": "text/plain"}, b"try later")
             return

@@ -1,9 +1,10 @@
 """Any OCI Distribution registry over HTTP (Docker Hub, GHCR, Harbor, ECR, a self-hosted `registry`).
 
 Implements `ports.Registry`, plus `tags` and `delete`. Manifests are asked for with every OCI and Docker
-manifest and index media type; labels come from the image config blob. Authentication is `auth`'s;
-5xx answers and connection failures are retried with backoff, then raised as TemporaryError.
-Safe to share between threads.
+manifest and index media type; labels come from the image config blob. Authentication is `auth`'s.
+Requests go through `http_calls.send`: 429, 500, 502, 503, 504, an unreachable registry and a token server's
+own trouble are tried `retries` more times with backoff (a `Retry-After` up to 30 seconds is waited, a
+longer one handed to the caller), then raised as TemporaryError. Safe to share between threads.
 """
 
 from __future__ import annotations
@@ -12,18 +13,15 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
-import structlog
 
 from promobot import ports
-from promobot.adapters import oci
+from promobot.adapters import http_calls, oci
 from promobot.adapters.registry import auth
 from promobot.domain import errors
-
-log = structlog.get_logger(__name__)
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -49,10 +47,24 @@ class DistributionRegistry:
         timeout: float = 10.0,
         retries: int = 3,
         backoff: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._retries = retries
-        self._backoff = backoff
+        self._peer = http_calls.Peer(
+            name="the registry",
+            where=self.base_url,
+            explain=_explain,
+            hint="promobot will try again",
+            trust_hint="point SSL_CERT_FILE at a bundle holding the CA of its certificate",
+        )
+        self._policy = http_calls.Policy(
+            attempts=retries + 1,
+            backoff=backoff,
+            retried=_retried,
+            retry_after=backoff * 2**retries,
+            longest_wait=30.0,
+            sleep=sleep,
+        )
         self._client = httpx.Client(
             base_url=self.base_url,
             auth=auth.RegistryAuth(username, password),
@@ -122,30 +134,10 @@ class DistributionRegistry:
     # --- HTTP ----------------------------------------------------------------------------------------
     def _request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
         """Send with retries; returns 2xx and 404 answers, raises for the rest."""
-        where = f"{method} {httpx.URL(url).path}"
-        for attempt in range(self._retries + 1):
-            delay = self._backoff * (2**attempt)
-            try:
-                response = self._client.request(method, url, headers=headers)
-            except httpx.TransportError as exc:
-                problem = type(exc).__name__
-            except errors.TemporaryError as exc:  # the token server's own trouble
-                problem = exc.message
-            else:
-                if response.status_code < 400 or response.status_code == 404:
-                    return response
-                if response.status_code not in _RETRY_STATUS:
-                    raise _refused(where, response)
-                problem = f"HTTP {response.status_code}"
-                delay = max(delay, _retry_after(response))
-            if attempt < self._retries:
-                log.warning("registry request failed; retrying", request=where, problem=problem, attempt=attempt + 1)
-                time.sleep(delay)
-        raise errors.TemporaryError(
-            f"the registry at {self.base_url} did not answer {where} ({problem})",
-            "promobot will try again",
-            retry_after=self._backoff * (2**self._retries),
-        )
+        response = http_calls.send(self._client, method, url, peer=self._peer, policy=self._policy, headers=headers)
+        if response.status_code < 400 or response.status_code == 404:
+            return response
+        raise _refused(f"{method} {httpx.URL(url).path}", response)
 
     def _next_page(self, response: httpx.Response) -> str | None:
         match = _NEXT.search(response.headers.get("Link", ""))
@@ -155,6 +147,20 @@ class DistributionRegistry:
         if (target.scheme, target.netloc) != (response.url.scheme, response.url.netloc):
             raise errors.PermanentError("the registry's next page of tags points at another host")
         return str(target)
+
+
+def _retried(response: httpx.Response) -> bool:
+    return response.status_code in _RETRY_STATUS
+
+
+def _explain(response: httpx.Response) -> str:
+    """The registry's own words from an error body (`{"errors": [{"code": .., "message": ..}]}`), shortened."""
+    try:
+        first = response.json()["errors"][0]
+        said = str(first.get("message") or first.get("code") or "")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        said = response.text
+    return " ".join(said.split())[:200] or response.reason_phrase  # one line, whatever a proxy sent
 
 
 def _refused(where: str, response: httpx.Response) -> errors.PromobotError:
@@ -190,10 +196,3 @@ def _platform_manifest(index: dict[str, Any]) -> str:
     digest = str(chosen.get("digest", ""))
     _check(_DIGEST, "manifest digest", digest)
     return digest
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return min(float(response.headers.get("Retry-After", "0")), 30.0)
-    except ValueError:
-        return 0.0

@@ -209,6 +209,14 @@ class Posted:
     ts: str
 
 
+@dataclass(frozen=True)
+class Replied:
+    """One reply in a chat thread: its timestamp id, and the key it was posted with ("" for none)."""
+
+    ts: str
+    key: str
+
+
 class Chat(Protocol):
     """A chat workspace (Slack): post, update in place, reply in a thread, or whisper to one person."""
 
@@ -220,7 +228,14 @@ class Chat(Protocol):
 
     def update(self, channel: str, ts: str, message: ChatMessage) -> None: ...
 
-    def reply(self, channel: str, thread_ts: str, message: ChatMessage) -> Posted: ...
+    def reply(self, channel: str, thread_ts: str, message: ChatMessage, *, key: str = "") -> Posted:
+        """A line in the thread of message `thread_ts`; `key` (when given) marks it so `thread` lists it."""
+
+    def thread(self, channel: str, thread_ts: str) -> list[Replied]:
+        """The replies in the thread of message `thread_ts`, oldest first, each with the key it was posted with."""
+
+    def delete(self, channel: str, ts: str) -> None:
+        """Remove the bot's own message `ts` (one already gone is no error)."""
 
     def ephemeral(self, channel: str, user: str, message: ChatMessage) -> None:
         """A message only `user` (a chat user id) sees."""

@@ -2,9 +2,11 @@
 
 It records every `chat.*` call and every response_url post, answers `auth.test`, `chat.getPermalink` (GET)
 and `apps.connections.open` (with `socket_url`, a fake Socket Mode endpoint), gives each posted message
-a `ts` and keeps it (with its metadata) for `conversations.history`, lists `CHANNELS` for
-`conversations.list`, and can be told to answer the next calls of a method with an HTTP status (429 with
-Retry-After) or a Slack error. `base_url` goes to WebClient; `response_url(n)` is a response URL pointing back here.
+a `ts` and keeps it (with its metadata) for `conversations.history` and, as thread replies, for
+`conversations.replies` (the parent first; metadata only with `include_all_metadata`, as Slack; paged by
+`limit` and `cursor`), removes a message on `chat.delete`, lists `CHANNELS` for `conversations.list`, and
+can be told to answer the next calls of a method with an HTTP status (429 with Retry-After) or a Slack
+error. `base_url` goes to WebClient; `response_url(n)` is a response URL pointing back here.
 """
 
 from __future__ import annotations
@@ -85,7 +87,12 @@ class FakeSlack:
             listed = [{"id": cid, "name": channel.lstrip("#")} for channel, cid in CHANNELS.items()]
             return 200, {}, {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
         if name == "conversations.history":
-            return 200, {}, {"ok": True, "messages": self.history(str(body.get("channel", "")))}
+            listed = self.history(str(body.get("channel", "")))
+            return 200, {}, {"ok": True, "messages": [_shown(m, body) for m in listed], "has_more": False}
+        if name == "conversations.replies":
+            return self._replies(body)
+        if name == "chat.delete":
+            return self._delete(body)
         channel = CHANNELS.get(str(body.get("channel", "")), str(body.get("channel", "")))
         ts = str(body.get("ts") or f"1700000000.{next(self._ts):06d}")
         if name == "chat.postMessage":
@@ -94,6 +101,40 @@ class FakeSlack:
             with self._lock:
                 self.messages.append({**body, "channel": channel, "ts": ts})
         return 200, {}, {"ok": True, "channel": channel, "ts": ts}
+
+    def _replies(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """A thread as conversations.replies lists it: the parent first, then its replies oldest first."""
+        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
+        thread = self.thread(channel, ts)
+        with self._lock:
+            parent = [m for m in self.messages if m["channel"] == channel and m["ts"] == ts]
+        if not parent:
+            return 200, {}, {"ok": False, "error": "thread_not_found"}
+        listed = [{**parent[0], "thread_ts": ts, "reply_count": len(thread)}, *thread]
+        start = int(body.get("cursor") or 0)
+        end = start + int(body.get("limit") or 1000)
+        more = end < len(listed)
+        answer = {
+            "ok": True,
+            "messages": [_shown(m, body) for m in listed[start:end]],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(end) if more else ""},
+        }
+        return 200, {}, answer
+
+    def _delete(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
+        with self._lock:
+            found = [m for m in self.messages if m["channel"] == channel and m["ts"] == ts]
+            if not found:
+                return 200, {}, {"ok": False, "error": "message_not_found"}
+            self.messages.remove(found[0])
+        return 200, {}, {"ok": True, "channel": channel, "ts": ts}
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread of message `ts` as they are now (deleted ones gone), oldest first."""
+        with self._lock:
+            return [m for m in self.messages if m["channel"] == channel and m.get("thread_ts") == ts]
 
     def history(self, channel: str) -> list[dict[str, Any]]:
         """The channel's top-level messages, newest first, as `conversations.history` lists them."""
@@ -142,3 +183,10 @@ class FakeSlack:
                 return None
 
         return Handler
+
+
+def _shown(message: dict[str, Any], asked: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as a conversations.* method lists it: its metadata only when asked for."""
+    if str(asked.get("include_all_metadata", "")).lower() in ("true", "1"):
+        return message
+    return {k: v for k, v in message.items() if k != "metadata"}

@@ -1,9 +1,10 @@
 """Reporting to chat: one message per operation, posted on its first change and updated in place after.
 
-Every state change of the operation (the first one too) gets its own line in the message's thread, in order.
-The channel and message id are stored with the operation, so a restarted server keeps updating the same
-message; the first post is made once across crashes and replicas (`posting.py`). Chat calls run on one
-background thread fed by a queue, so neither the operation worker nor Slack's ack ever waits on Slack.
+Every state change of the operation (the first one too) gets its own line in the message's thread, in order,
+exactly once across restarts, crashes and replicas (`threads.py`). The channel and message id are stored
+with the operation, so a restarted server keeps updating the same message; the first post is made once
+across crashes and replicas (`posting.py`). Chat calls run on one background thread fed by a queue, so
+neither the operation worker nor Slack's ack ever waits on Slack.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import structlog
 
@@ -23,9 +23,11 @@ from promobot.domain.deployments import Deployment
 from promobot.domain.operations import Operation, OperationEvent
 from promobot.domain.pipeline import Pipeline
 from promobot.messages import operations
-from promobot.service import posting
+from promobot.service import posting, threads
 
 log = structlog.get_logger(__name__)
+
+RECENT = 20  # operations whose messages a starting reporter brings up to date
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,12 @@ def report(
     checkpoint: Callable[[str], None] = _pass,
 ) -> bool:
     """Post the operation's message (or update it in place), then add a thread line for every state change
-    not yet in its thread, oldest first. False when another reporter is making the first post right now:
-    report `change` again a little later (it will update that message).
+    not yet in its thread, oldest first (`threads.answer`). False when another reporter is making the first
+    post right now: report `change` again a little later (it will update that message).
 
-    `threaded` counts, per operation, the changes already in the thread; the reporter keeps it. After a
-    restart it is empty, and only the changes made since `change` are added (those before are in the thread).
+    `threaded` counts, per operation, the lines this reporter knows are in the thread; the reporter keeps it.
+    It is trusted only while `change` is the one change made since; after a restart, or when another replica
+    changed the operation too, the thread is read instead.
     """
     if change.id is None:
         return True
@@ -86,6 +89,7 @@ def report(
     if current is None:
         return True
     message = operations.operation(current, pipeline)
+    known = threaded.pop(change.id, None)  # unknown again should this report fail half-way
     if not current.chat_ts:
         channel = channels.of(current.app, current.env)
         first = posting.first_post(
@@ -96,23 +100,22 @@ def report(
         if first.earlier:  # posted by a reporter that died before recording it: bring it up to date
             chat.update(first.posted.channel, first.posted.ts, message)
         # the thread is answered only once the message is recorded, so a first post has an empty thread
-        channel, ts, done = first.posted.channel, first.posted.ts, 0
+        channel, ts, known = first.posted.channel, first.posted.ts, 0
     else:
         chat.update(current.chat_channel, current.chat_ts, message)
         channel, ts = current.chat_channel, current.chat_ts
-        done = threaded.get(change.id, _before(events, change.updated_at))
-    threaded[change.id] = done
-    for event in events[done:]:
-        chat.reply(channel, ts, operations.step(event))
-        threaded[change.id] += 1
-    if change.state.finished:  # its last change: nothing more will come to the thread
-        threaded.pop(change.id, None)
+        if known is not None and not _only(change, events[known:]):
+            known = None  # a change this reporter was not told of (yet): maybe another replica's, read the thread
+    lines = threads.answer(chat, channel, ts, change.id, events, known, checkpoint=checkpoint)
+    if not change.state.finished:  # its last change: nothing more will come to the thread
+        threaded[change.id] = lines
     return True
 
 
-def _before(events: Sequence[OperationEvent], at: datetime | None) -> int:
-    """How many changes came before `at` (a server that just started has not reported them itself)."""
-    return len(events) - 1 if at is None else sum(1 for e in events if e.at < at)
+def _only(change: Operation, since: Sequence[OperationEvent]) -> bool:
+    """Whether the changes since the reporter's last are at most `change` itself."""
+    told = (change.updated_at, change.state, change.step, change.message)
+    return len(since) <= 1 and all((e.at, e.state, e.step, e.message) == told for e in since)
 
 
 def thread_link(chat: ports.Chat | None, operation: Operation) -> str:
@@ -150,7 +153,7 @@ class ChatReporter:
         self._args = (store, chat, pipeline, channels)
         self._stale_after = stale_after
         self._checkpoint = checkpoint
-        self._threaded: dict[int, int] = {}  # per operation, the changes in its thread (this thread only)
+        self._threaded: dict[int, int] = {}  # per operation, the lines known in its thread (this thread only)
         self._queue: queue.Queue[Operation | None] = queue.Queue(maxsize=size)
         self._later = later
         self._waiting: dict[int, Operation] = {}  # operation id -> its newest change, to report again
@@ -168,15 +171,18 @@ class ChatReporter:
         return None  # every deployment belongs to an operation, whose message reports it
 
     def start(self) -> None:
-        """Start reporting; first the operations whose first post an earlier process claimed and never recorded."""
+        """Start reporting; first the operations whose first post an earlier process claimed and never recorded,
+        then the `RECENT` newest posted ones (their last changes may have died in an earlier process's queue:
+        their threads are read and completed)."""
         store = self._args[0]
         try:
             with store.unit_of_work() as uow:
                 unrecorded = uow.operations.chat_unrecorded()
+                posted = [op for op in uow.operations.recent(limit=RECENT) if op.chat_ts]
         except Exception:
-            log.exception("could not read the operations whose chat message is unrecorded")
-            unrecorded = []
-        for operation in unrecorded:
+            log.exception("could not read the operations to bring up to date in chat")
+            unrecorded, posted = [], []
+        for operation in [*unrecorded, *reversed(posted)]:
             self.operation_changed(operation)
         self._thread.start()
 

@@ -1,6 +1,8 @@
 """Slack's Web API and response URLs as `ports.Chat`, with 429s and server errors retried a bounded number of times.
 
-`identity` asks `auth.test` who the bot token belongs to (once, when the Slack app starts).
+`identity` asks `auth.test` who the bot token belongs to (once, when the Slack app starts). Messages and
+thread replies posted with a key carry it as message metadata; `find` (conversations.history) and `thread`
+(conversations.replies) read it back.
 
 A 429 waits what `Retry-After` says (capped); other temporary failures back off. After the last attempt a
 TemporaryError is raised; a refusal (`channel_not_found`, `not_in_channel`, ...) is a PermanentError at once.
@@ -28,7 +30,7 @@ from promobot.domain import errors
 
 PERMALINKS = 10_000  # cached at most; the cache starts over when full
 METADATA = "promobot_message"  # the event_type of the metadata `post(key=...)` attaches
-HISTORY = 200  # how many of a channel's newest messages `find` looks through
+HISTORY = 200  # how many of a channel's newest messages `find` looks through (and a thread's, per page)
 TEMPORARY = {"ratelimited", "service_unavailable", "internal_error", "request_timeout", "fatal_error"}
 
 
@@ -53,9 +55,7 @@ class SlackChat:
         self._lock = threading.Lock()
 
     def post(self, channel: str, message: ports.ChatMessage, *, key: str = "") -> ports.Posted:
-        body = {"channel": channel, **_body(message)}
-        if key:  # message metadata: `find` reads it back from the channel's history
-            body["metadata"] = {"event_type": METADATA, "event_payload": {"key": key}}
+        body = {"channel": channel, **_body(message), **_marked(key)}  # `find` reads the mark back from history
         found = self._call("chat.postMessage", body)
         return ports.Posted(str(found.get("channel", channel)), str(found["ts"]))
 
@@ -68,10 +68,25 @@ class SlackChat:
             verb="GET",
         )
         for found in answer.get("messages") or []:
-            metadata = found.get("metadata") or {}
-            if metadata.get("event_type") == METADATA and (metadata.get("event_payload") or {}).get("key") == key:
+            if _key(found) == key:
                 return ports.Posted(channel_id, str(found["ts"]))
         return None
+
+    def thread(self, channel: str, thread_ts: str) -> list[ports.Replied]:
+        """The thread's replies with their keys, oldest first (conversations.replies, every page; the
+        parent message, which Slack lists first, left out)."""
+        replies: list[ports.Replied] = []
+        cursor = ""
+        while True:
+            query = {"channel": channel, "ts": thread_ts, "limit": str(HISTORY), "include_all_metadata": "true"}
+            query.update({"cursor": cursor} if cursor else {})
+            answer = self._call("conversations.replies", query, verb="GET")
+            for found in answer.get("messages") or []:
+                if str(found.get("ts")) != thread_ts:
+                    replies.append(ports.Replied(str(found["ts"]), _key(found)))
+            cursor = str((answer.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor or not answer.get("has_more", True):
+                return replies
 
     def _channel_id(self, channel: str) -> str:
         """A channel's id: as configured, or looked up by name for `#name` (conversations.list, cached)."""
@@ -97,9 +112,17 @@ class SlackChat:
     def update(self, channel: str, ts: str, message: ports.ChatMessage) -> None:
         self._call("chat.update", {"channel": channel, "ts": ts, **_body(message)})
 
-    def reply(self, channel: str, thread_ts: str, message: ports.ChatMessage) -> ports.Posted:
-        found = self._call("chat.postMessage", {"channel": channel, "thread_ts": thread_ts, **_body(message)})
+    def reply(self, channel: str, thread_ts: str, message: ports.ChatMessage, *, key: str = "") -> ports.Posted:
+        body = {"channel": channel, "thread_ts": thread_ts, **_body(message), **_marked(key)}
+        found = self._call("chat.postMessage", body)
         return ports.Posted(str(found.get("channel", channel)), str(found["ts"]))
+
+    def delete(self, channel: str, ts: str) -> None:
+        try:
+            self._call("chat.delete", {"channel": channel, "ts": ts})
+        except errors.PermanentError as exc:
+            if "message_not_found" not in str(exc):  # deleted already (by another replica): done
+                raise
 
     def ephemeral(self, channel: str, user: str, message: ports.ChatMessage) -> None:
         self._call("chat.postEphemeral", {"channel": channel, "user": user, **_body(message)})
@@ -171,6 +194,19 @@ def _body(message: ports.ChatMessage) -> dict[str, Any]:
     if message.blocks:
         body["blocks"] = list(message.blocks)
     return body
+
+
+def _marked(key: str) -> dict[str, Any]:
+    """Message metadata carrying `key` (nothing without one): `find` and `thread` read it back."""
+    return {"metadata": {"event_type": METADATA, "event_payload": {"key": key}}} if key else {}
+
+
+def _key(message: Mapping[str, Any]) -> str:
+    """The key a listed message was posted with ("" for none, or another app's metadata)."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != METADATA:
+        return ""
+    return str((metadata.get("event_payload") or {}).get("key") or "")
 
 
 def _retry_after(headers: Mapping[str, Any] | None) -> float:

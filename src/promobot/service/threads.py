@@ -7,7 +7,9 @@ operation since) posts the new lines at once. Otherwise (after a restart, after 
 line and remembering it, or when another replica changed the operation) it reads the thread first
 (`Chat.thread`) and posts only the lines not there. Having posted after reading, it reads again: when two
 replicas posted the same line at the same moment, every copy but the oldest is deleted, so one stays.
-The reporter is `reporting.report`; the fault point after each line is `chat.replied`.
+The reporter is `reporting.report`. After each line it calls the checkpoint `chat.replied` (posted, not yet
+noted); tests kill the reporter there. It is not among `promobot.faults.POINTS`, which the crash harness
+must exercise every one of.
 """
 
 from __future__ import annotations

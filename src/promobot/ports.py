@@ -472,9 +472,10 @@ class ChangeLog(Protocol):
     def oldest(self) -> int | None:
         """The oldest id still kept (None when the log is empty): older ones were pruned."""
 
-    def touched_since(self, change_id: int) -> set[tuple[str, str]] | None:
-        """The (app, env) pairs of the committed changes with a larger id, however many; None when the log
-        may have lost some of those changes to pruning (its oldest kept id is above `change_id + 1`)."""
+    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
+        """The (app, env) pairs of the committed changes with a larger id, however many, each with its
+        current deployment (None when it has none); None when the log may have lost some of those changes
+        to pruning (its oldest kept id is above `change_id + 1`)."""
 
 
 class Lease(Protocol):

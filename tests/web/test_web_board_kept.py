@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from promobot import ports
+from promobot.domain.deployments import Deployment
 from promobot.service import boards, queries
 from support.webapp import Web
 
 
 class CountingLog:
-    """The change log, counting `touched_since` (how the kept board learns which pairs changed)."""
+    """The change log, counting `current_since` (how the kept board reads the pairs that changed)."""
 
     def __init__(self, log: ports.ChangeLog) -> None:
         self._log = log
@@ -34,9 +35,9 @@ class CountingLog:
     def oldest(self) -> int | None:
         return self._log.oldest()
 
-    def touched_since(self, change_id: int) -> set[tuple[str, str]] | None:
+    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
         self.pair_reads += 1
-        return self._log.touched_since(change_id)
+        return self._log.current_since(change_id)
 
 
 class Counted:

@@ -7,9 +7,9 @@ after a later id's; counting the ids above the floor sees it land). While the ve
 board was read at, the kept board is the answer.
 
 When it moved, one caller at a time brings the board up to date (the others wait and share it): the
-(app, env) pairs logged since the kept board (above its newest id, or above its floor when an id was
-missing then) come in one read (`ChangeLog.touched_since`), their current deployments in another and the
-running operations in a third, however many pairs; only those pairs' rows are made again. Every other
+current deployments of the (app, env) pairs logged since the kept board (above its newest id, or above
+its floor when an id was missing then) come in one read (`ChangeLog.current_since`) and the running
+operations in another, however many pairs; only those pairs' rows are made again. Every other
 row is the same object as before, so a reader that derived something from a row (its JSON) can keep it.
 The whole board is read only at first, and when the log was pruned past the kept board.
 The version is always read before the rows, so a board is never older than the version it is kept under.
@@ -65,29 +65,32 @@ class KeptBoard:
         if self._changes is None:  # no change log: nothing to key a copy on
             return Board(queries.board(self._ctx), (0, 0), 0, 0.0)
         kept = self._kept
-        if kept is not None and self._changes.version(kept.floor) == kept.version:
+        seen = self._changes.version(kept.floor) if kept is not None else None
+        if kept is not None and seen == kept.version:
             return kept
         with self._lock:
             latest = self._kept
             if latest is not None and latest is not kept and self._changes.version(latest.floor) == latest.version:
                 return latest  # another caller brought it up to date meanwhile
-            self._kept = self._read(latest, self._changes)
+            self._kept = self._read(latest, self._changes, seen if latest is kept else None)
             return self._kept
 
-    def _read(self, old: Board | None, changes: ports.ChangeLog) -> Board:
+    def _read(self, old: Board | None, changes: ports.ChangeLog, seen: tuple[int, int] | None) -> Board:
+        """The board brought up to date from `old`; `seen`: the version above `old.floor`, read just now."""
         if old is not None and time.monotonic() - old.floor_read < FLOOR_SECONDS:
             floor, floor_read = old.floor, old.floor_read  # an older floor is as safe, only less tight
         else:
             floor = changes.settled(self._ctx.clock.now() - timedelta(seconds=SETTLE_SECONDS))
             floor_read = time.monotonic()
-        version = changes.version(floor)  # before the rows: they are at least as new as this
-        pairs = changes.touched_since(old.complete_to) if old is not None else None
-        if old is None or pairs is None:
+        # Before the rows, so they are at least as new as this; `seen` was, if it is above the same floor.
+        version = seen if seen is not None and old is not None and floor == old.floor else changes.version(floor)
+        current = changes.current_since(old.complete_to) if old is not None else None
+        if old is None or current is None:
             return Board(_same_where_equal(old, queries.board(self._ctx)), version, floor, floor_read)
         rows = list(old.rows)
-        mine = [pair for pair in pairs if pair in self._positions]  # the pairs this replica's board shows
+        mine = {pair: d for pair, d in current.items() if pair in self._positions}  # on this replica's board
         if mine:
-            for pair, row in queries.board_rows(self._ctx, mine).items():
+            for pair, row in queries.rows_of(self._ctx, mine).items():
                 rows[self._positions[pair]] = row
         return Board(rows, version, floor, floor_read)
 

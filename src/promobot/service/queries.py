@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Generic, NamedTuple, TypeVar
@@ -15,7 +15,6 @@ from promobot.domain.pipeline import Environment
 from promobot.service.context import Context
 
 DIFF_COMMIT_LIMIT = 50
-PAIRS_AT_ONCE = 2000  # (app, env) pairs per query of `board_rows`: 4,000 parameters, far under SQLite's limit
 T = TypeVar("T")
 
 
@@ -45,16 +44,12 @@ def board(ctx: Context) -> list[Row]:
     ]
 
 
-def board_rows(ctx: Context, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Row]:
-    """The board's rows of these (app, env) pairs, read again: one query for their current deployments
-    (`PAIRS_AT_ONCE` pairs per query) and one for what is moving, however many pairs."""
-    wanted = list(set(pairs))
+def rows_of(ctx: Context, current: Mapping[tuple[str, str], Deployment | None]) -> dict[tuple[str, str], Row]:
+    """The board's rows of these (app, env) pairs, given each one's current deployment (read by the caller
+    from the change log): one query for what is moving."""
     with ctx.store.unit_of_work() as uow:
-        current: dict[tuple[str, str], Deployment] = {}
-        for at in range(0, len(wanted), PAIRS_AT_ONCE):
-            current.update(uow.deployments.current_of(wanted[at : at + PAIRS_AT_ONCE]))
         moving = _moving(uow.operations.active())
-    return {pair: _row(*pair, current.get(pair), moving.get(pair)) for pair in wanted}
+    return {pair: _row(*pair, d, moving.get(pair)) for pair, d in current.items()}
 
 
 def _moving(active: list[Operation]) -> dict[tuple[str, str], Operation]:

@@ -217,3 +217,9 @@ def _deployment(row: Sequence[Any], *, aware: bool = True) -> Deployment:
         message=message,
         id=id_,
     )
+
+
+def from_plain_row(row: Sequence[Any]) -> Deployment:
+    """A deployment from a row of the `PLAIN_TIMES` columns, for a reader that selects them in a statement of
+    its own (the change log's `current_since`)."""
+    return _deployment(row, aware=False)

@@ -1,6 +1,7 @@
 """Several `promobot serve` replicas on one PostgreSQL: one runs the builder and runtime; when it is killed
 with SIGKILL another takes them over within seconds, and a push to develop is still built and deployed once.
-Replicas reporting to one Slack workspace post one top-level message per operation between them.
+Replicas reporting to one Slack workspace post one top-level message per operation between them, and one
+thread line per change of it.
 """
 
 from __future__ import annotations
@@ -105,12 +106,18 @@ def test_replicas_reporting_to_one_slack_post_one_message_per_operation(postgres
                 said = slack.latest_text(posts[0]["ts"]) if len(posts) == 1 else ""
                 if len(posts) != 1 or not said.startswith(f"[{op['state']}]"):
                     found[op["id"]] = [m["ts"] for m in posts] + [said]
+                    continue
+                changes = len(api.json("GET", f"/api/operations/{op['id']}")["events"])
+                thread = slack.thread(posts[0]["channel"], posts[0]["ts"])
+                keys = [m["metadata"]["event_payload"]["key"] for m in thread]
+                if keys != [f"operation-{op['id']}/{k}" for k in range(1, changes + 1)]:  # each line once, in order
+                    found[op["id"]] = [f"{changes} changes, thread lines {keys}"]
             return found
 
         deadline = time.monotonic() + 30
         while (left := unsettled()) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert not left, f"operations without exactly one Slack message saying how they ended: {left}"
+        assert not left, f"operations without one Slack message saying how they ended, one line a change: {left}"
         assert len(slack.top_level()) == len(operations)
     except AssertionError:
         print(group.log_text())

@@ -1,8 +1,8 @@
 """Slack's Web API and response URLs as `ports.Chat`, with 429s and server errors retried a bounded number of times.
 
 `identity` asks `auth.test` who the bot token belongs to (once, when the Slack app starts). Messages and
-thread replies posted with a key carry it as message metadata; `find` (conversations.history) and `thread`
-(conversations.replies) read it back.
+thread replies posted with a key carry it as message metadata (`metadata.py`); `find`
+(conversations.history) and `thread` (conversations.replies) read it back.
 
 A 429 waits what `Retry-After` says (capped); other temporary failures back off. After the last attempt a
 TemporaryError is raised; a refusal (`channel_not_found`, `not_in_channel`, ...) is a PermanentError at once.
@@ -26,10 +26,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from promobot import ports
+from promobot.adapters.chat.slack import metadata
 from promobot.domain import errors
 
 PERMALINKS = 10_000  # cached at most; the cache starts over when full
-METADATA = "promobot_message"  # the event_type of the metadata `post(key=...)` attaches
 HISTORY = 200  # how many of a channel's newest messages `find` looks through (and a thread's, per page)
 TEMPORARY = {"ratelimited", "service_unavailable", "internal_error", "request_timeout", "fatal_error"}
 
@@ -55,7 +55,7 @@ class SlackChat:
         self._lock = threading.Lock()
 
     def post(self, channel: str, message: ports.ChatMessage, *, key: str = "") -> ports.Posted:
-        body = {"channel": channel, **_body(message), **_marked(key)}  # `find` reads the mark back from history
+        body = {"channel": channel, **_body(message), **metadata.marked(key)}  # `find` reads it back
         found = self._call("chat.postMessage", body)
         return ports.Posted(str(found.get("channel", channel)), str(found["ts"]))
 
@@ -68,7 +68,7 @@ class SlackChat:
             verb="GET",
         )
         for found in answer.get("messages") or []:
-            if _key(found) == key:
+            if metadata.key_of(found) == key:
                 return ports.Posted(channel_id, str(found["ts"]))
         return None
 
@@ -83,7 +83,7 @@ class SlackChat:
             answer = self._call("conversations.replies", query, verb="GET")
             for found in answer.get("messages") or []:
                 if str(found.get("ts")) != thread_ts:
-                    replies.append(ports.Replied(str(found["ts"]), _key(found)))
+                    replies.append(ports.Replied(str(found["ts"]), metadata.key_of(found)))
             cursor = str((answer.get("response_metadata") or {}).get("next_cursor") or "")
             if not cursor or not answer.get("has_more", True):
                 return replies
@@ -113,7 +113,7 @@ class SlackChat:
         self._call("chat.update", {"channel": channel, "ts": ts, **_body(message)})
 
     def reply(self, channel: str, thread_ts: str, message: ports.ChatMessage, *, key: str = "") -> ports.Posted:
-        body = {"channel": channel, "thread_ts": thread_ts, **_body(message), **_marked(key)}
+        body = {"channel": channel, "thread_ts": thread_ts, **_body(message), **metadata.marked(key)}
         found = self._call("chat.postMessage", body)
         return ports.Posted(str(found.get("channel", channel)), str(found["ts"]))
 
@@ -194,19 +194,6 @@ def _body(message: ports.ChatMessage) -> dict[str, Any]:
     if message.blocks:
         body["blocks"] = list(message.blocks)
     return body
-
-
-def _marked(key: str) -> dict[str, Any]:
-    """Message metadata carrying `key` (nothing without one): `find` and `thread` read it back."""
-    return {"metadata": {"event_type": METADATA, "event_payload": {"key": key}}} if key else {}
-
-
-def _key(message: Mapping[str, Any]) -> str:
-    """The key a listed message was posted with ("" for none, or another app's metadata)."""
-    metadata = message.get("metadata") or {}
-    if metadata.get("event_type") != METADATA:
-        return ""
-    return str((metadata.get("event_payload") or {}).get("key") or "")
 
 
 def _retry_after(headers: Mapping[str, Any] | None) -> float:

@@ -243,3 +243,18 @@ def test_deleting_a_line_already_deleted_is_no_error(slack: FakeSlack) -> None:
     chat.delete(line.channel, line.ts)
     chat.delete(line.channel, line.ts)  # another replica deleted it first
     assert chat.thread(parent.channel, parent.ts) == []
+
+
+def test_a_reporter_told_of_every_change_posts_its_lines_without_reading_the_thread(
+    world: tuple[Context, World], slack: FakeSlack
+) -> None:
+    ctx, w = world
+    threaded: dict[int, int] = {}
+    op = _queued(ctx, w)
+    _report(ctx, _chat(slack), op, threaded)
+    for step, message in ((Step.REQUESTED, "started"), (Step.PINNED, "pinned"), (Step.DEPLOYING, "syncing")):
+        _report(ctx, _chat(slack), _change(ctx, op, step, message), threaded)
+    _report(ctx, _chat(slack), _change(ctx, op, Step.DONE, "healthy", State.SUCCEEDED), threaded)
+    assert _thread(ctx, slack, op) == _due(ctx, op)
+    assert slack.of("conversations.replies") == []  # Slack's rate limits: no read while the reporter knows
+    assert threaded == {}  # a finished operation is forgotten

@@ -1,4 +1,9 @@
-"""The embedded setup's chat: one line per operation or deployment change, on the server's log."""
+"""The embedded setup's chat: one line per operation or deployment change, on the server's log.
+
+It logs each change it is told of, as it is told: it has no message or thread to keep exact (a change made
+just before a crash may go unlogged, and nothing is read back after a restart). Slack's threads are kept
+exact by `service/threads.py`.
+"""
 
 from __future__ import annotations
 

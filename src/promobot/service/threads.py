@@ -6,7 +6,8 @@ that knows the thread's progress (`known`: it posted the lines so far itself, an
 operation since) posts the new lines at once. Otherwise (after a restart, after a crash between posting a
 line and remembering it, or when another replica changed the operation) it reads the thread first
 (`Chat.thread`) and posts only the lines not there. Having posted after reading, it reads again: when two
-replicas posted the same line at the same moment, every copy but the oldest is deleted, so one stays.
+replicas posted the same line at the same moment, every copy but the oldest is deleted, so one stays (a
+copy that lands after that second read is deleted by the next read of the thread, whoever makes it).
 The reporter is `reporting.report`. After each line it calls the checkpoint `chat.replied` (posted, not yet
 noted); tests kill the reporter there. It is not among `promobot.faults.POINTS`, which the crash harness
 must exercise every one of.

@@ -30,8 +30,11 @@ VERSION = select(func.max(changes.c.id), func.count(changes.c.id)).where(changes
 VERSION_SQLITE = "SELECT max(id), count(id) FROM changes WHERE id > ?"
 OLDEST = select(func.min(changes.c.id))
 _TOUCHED = select(changes.c.app, changes.c.env).where(changes.c.id > bindparam("after")).distinct().subquery()
-# Each pair logged above `after`, with its current deployment's columns (NULL when it has none).
-CURRENT_SINCE = select(_TOUCHED.c.app, _TOUCHED.c.env, *deployment_rows.PLAIN_TIMES).select_from(
+# Each pair logged above `after`, with its current deployment's columns (NULL when it has none); the oldest
+# kept id in front of each row.
+CURRENT_SINCE = select(
+    OLDEST.scalar_subquery(), _TOUCHED.c.app, _TOUCHED.c.env, *deployment_rows.PLAIN_TIMES
+).select_from(
     _TOUCHED.outerjoin(
         current_deployments,
         (current_deployments.c.app == _TOUCHED.c.app) & (current_deployments.c.env == _TOUCHED.c.env),
@@ -102,14 +105,14 @@ class SqlChangeLog:
         return gone
 
     def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
-        """Two reads: the oldest kept id (`OLDEST`), then the pairs with their deployments (`CURRENT_SINCE`)."""
-        oldest = self._read(OLDEST)[0][0]
+        """One statement (`CURRENT_SINCE`); a second (`OLDEST`) only when no pair was logged since."""
+        rows = self._read(CURRENT_SINCE, {"after": change_id})
+        oldest = rows[0][0] if rows else self._read(OLDEST)[0][0]
         if (oldest if oldest is not None else change_id + 2) > change_id + 1 and change_id > 0:
             return None  # the changes just above `change_id` may have been pruned
-        rows = self._read(CURRENT_SINCE, {"after": change_id})
         return {
             (app, env): deployment_rows.from_plain_row(columns) if columns[0] is not None else None
-            for app, env, *columns in rows
+            for _, app, env, *columns in rows
         }
 
 

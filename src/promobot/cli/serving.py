@@ -4,10 +4,12 @@
 `--workers N` runs N uvicorn worker processes on one listening socket (PostgreSQL only): each builds its
 own application from the config and behaves as a replica — one of them holds the duties lease, and the
 operation locks share the operations between them.
+Before serving, everything built so far is frozen out of the garbage collector's full passes (`settle`).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 
 import uvicorn
@@ -34,6 +36,7 @@ def serve(loaded: config.Loaded, *, workers: int = 1) -> None:
     if workers == 1:
         application = bootstrap.build(loaded)
         application.claim()
+        settle()
         uvicorn.run(
             create_app(application),
             host=settings.host,
@@ -64,7 +67,17 @@ def worker_app() -> FastAPI:
     """One worker process of `serve --workers`: the application built afresh from the parent's config."""
     logs.configure()
     loaded = with_port_override(config.load(os.environ[CONFIG_VAR]), os.environ.get(PORT_VAR, ""))
-    return create_app(bootstrap.build(loaded))
+    app = create_app(bootstrap.build(loaded))
+    settle()
+    return app
+
+
+def settle() -> None:
+    """Move what the process has built (modules, the config, adapters, the app) out of the collector's full
+    passes, which then walk only what is allocated afterwards: with 1,000 apps a full pass over everything
+    took 60-120 ms, stalling every request in flight (`GET /api/list` p99)."""
+    gc.collect()
+    gc.freeze()
 
 
 def database_kind(loaded: config.Loaded) -> str:

@@ -453,6 +453,15 @@ class LoggedChange:
     value: Operation | Deployment | None  # None when it no longer exists
 
 
+@dataclass(frozen=True)
+class PairSince:
+    """One (app, env) the change log names since some id: its current deployment (None when it has none)
+    and whether any of its operations changed (when none did, what moves it is as it was)."""
+
+    deployment: Deployment | None
+    operations_changed: bool
+
+
 class ChangeLog(Protocol):
     """The store's change counter and log: every change the board shows, across every replica.
 
@@ -472,10 +481,10 @@ class ChangeLog(Protocol):
     def oldest(self) -> int | None:
         """The oldest id still kept (None when the log is empty): older ones were pruned."""
 
-    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
+    def current_since(self, change_id: int) -> dict[tuple[str, str], PairSince] | None:
         """The (app, env) pairs of the committed changes with a larger id, however many, each with its
-        current deployment (None when it has none); None when the log may have lost some of those changes
-        to pruning (its oldest kept id is above `change_id + 1`)."""
+        current deployment and whether an operation of it changed; None when the log may have lost some of
+        those changes to pruning (its oldest kept id is above `change_id + 1`)."""
 
 
 class Lease(Protocol):

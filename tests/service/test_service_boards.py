@@ -13,6 +13,7 @@ import pytest
 from promobot import ports
 from promobot.adapters.store.change_log import SqlChangeLog
 from promobot.domain.deployments import Deployment, Health
+from promobot.domain.operations import Kind, Operation, State, Step
 from promobot.service import boards, chatting, queries
 from promobot.service.context import Context
 from support.fakes import World
@@ -127,3 +128,25 @@ def test_chat_list_shows_the_kept_board_and_reads_nothing_while_it_is_unchanged(
     units = kept.store.units
     assert "web:dev-1111111" in commands.handle(said).text
     assert kept.store.units == units and kept.whole == 1
+
+
+def test_operations_are_read_again_only_when_one_of_a_changed_pair_changed(kept: Kept) -> None:
+    kept.board.board()
+    with kept.world.stores[-1].unit_of_work() as uow:
+        moving = uow.operations.add(
+            Operation(
+                kind=Kind.PROMOTE, app="api", env="qa", artifact="api:dev-5555555", requested_by="developer",
+                source_revision="a" * 40, target_tag="qa-5555555", state=State.RUNNING, step=Step.REQUESTED,
+            )
+        )  # fmt: skip
+        uow.commit()
+    units = kept.store.units
+    after = kept.board.board()
+    assert kept.store.units == units + 1  # the running operations, read once
+    moved = _row(after, "api", "qa").operation
+    assert moved is not None and moved.id == moving.id
+    kept.deploy(("api", "qa"), tag="qa-6666666", state=Health.PROGRESSING)  # a deployment alone
+    after = kept.board.board()
+    assert kept.store.units == units + 1  # no operation changed: the row keeps the one it holds
+    assert (_row(after, "api", "qa").artifact, _row(after, "api", "qa").operation) == ("api:qa-6666666", moved)
+    assert after.rows == kept.afresh(kept.ctx)

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from promobot import ports
-from promobot.domain.deployments import Deployment
 from promobot.service import boards, queries
 from support.webapp import Web
 
@@ -35,7 +34,7 @@ class CountingLog:
     def oldest(self) -> int | None:
         return self._log.oldest()
 
-    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
+    def current_since(self, change_id: int) -> dict[tuple[str, str], ports.PairSince] | None:
         self.pair_reads += 1
         return self._log.current_since(change_id)
 

@@ -8,8 +8,9 @@ board was read at, the kept board is the answer.
 
 When it moved, one caller at a time brings the board up to date (the others wait and share it): the
 current deployments of the (app, env) pairs logged since the kept board (above its newest id, or above
-its floor when an id was missing then) come in one read (`ChangeLog.current_since`) and the running
-operations in another, however many pairs; only those pairs' rows are made again. Every other
+its floor when an id was missing then) come in one read (`ChangeLog.current_since`), however many pairs,
+and the running operations in another only when one of theirs changed (every operation change is logged
+too, so otherwise a pair's operation is the one its row holds); only those pairs' rows are made again. Every other
 row is the same object as before, so a reader that derived something from a row (its JSON) can keep it.
 The whole board is read only at first, and when the log was pruned past the kept board.
 The version is always read before the rows, so a board is never older than the version it is kept under.
@@ -88,10 +89,12 @@ class KeptBoard:
         if old is None or current is None:
             return Board(_same_where_equal(old, queries.board(self._ctx)), version, floor, floor_read)
         rows = list(old.rows)
-        mine = {pair: d for pair, d in current.items() if pair in self._positions}  # on this replica's board
-        if mine:
-            for pair, row in queries.rows_of(self._ctx, mine).items():
-                rows[self._positions[pair]] = row
+        mine = {pair: since for pair, since in current.items() if pair in self._positions}  # on this board
+        moving = queries.moving(self._ctx) if any(s.operations_changed for s in mine.values()) else {}
+        for (app, env), since in mine.items():
+            at = self._positions[(app, env)]
+            operation = moving.get((app, env)) if since.operations_changed else old.rows[at].operation
+            rows[at] = queries.row(app, env, since.deployment, operation)
         return Board(rows, version, floor, floor_read)
 
 

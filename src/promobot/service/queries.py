@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Generic, NamedTuple, TypeVar
@@ -38,18 +37,16 @@ def board(ctx: Context) -> list[Row]:
         current = {(d.app, d.env): d for d in uow.deployments.current_all()}
         moving = _moving(uow.operations.active())
     return [
-        _row(app.name, env.name, current.get((app.name, env.name)), moving.get((app.name, env.name)))
+        row(app.name, env.name, current.get((app.name, env.name)), moving.get((app.name, env.name)))
         for app in ctx.pipeline.apps
         for env in ctx.pipeline.environments
     ]
 
 
-def rows_of(ctx: Context, current: Mapping[tuple[str, str], Deployment | None]) -> dict[tuple[str, str], Row]:
-    """The board's rows of these (app, env) pairs, given each one's current deployment (read by the caller
-    from the change log): one query for what is moving."""
+def moving(ctx: Context) -> dict[tuple[str, str], Operation]:
+    """The operation each (app, env) shows as moving it, for those that have one."""
     with ctx.store.unit_of_work() as uow:
-        moving = _moving(uow.operations.active())
-    return {pair: _row(*pair, d, moving.get(pair)) for pair, d in current.items()}
+        return _moving(uow.operations.active())
 
 
 def _moving(active: list[Operation]) -> dict[tuple[str, str], Operation]:
@@ -59,7 +56,8 @@ def _moving(active: list[Operation]) -> dict[tuple[str, str], Operation]:
     return moving
 
 
-def _row(app: str, env: str, d: Deployment | None, operation: Operation | None) -> Row:
+def row(app: str, env: str, d: Deployment | None, operation: Operation | None) -> Row:
+    """One row of the board: what `app` runs in `env` (`d`, None for nothing) and what moves it."""
     if d is None:
         return Row(app, env, "", "", Health.NONE.value, None, "", "", operation)
     return Row(

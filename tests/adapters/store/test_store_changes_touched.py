@@ -1,5 +1,5 @@
-"""`SqlChangeLog.current_since`: every pair logged since an id with its current deployment, in one read
-however many; None once pruning may have dropped some of them."""
+"""`SqlChangeLog.current_since`: every pair logged since an id with its current deployment and whether an
+operation of it changed, in one read however many; None once pruning may have dropped some of them."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from store_samples import ManualClock, deployment, operation
 from promobot.adapters.store.change_log import SqlChangeLog
 from promobot.adapters.store.sql import SqlStore
 from promobot.adapters.store.tables import changes
-from promobot.domain.deployments import Deployment, Health
+from promobot.domain.deployments import Health
+from promobot.ports import PairSince
 
 
-def _tags(found: dict[tuple[str, str], Deployment | None] | None) -> dict[tuple[str, str], str | None]:
+def _tags(found: dict[tuple[str, str], PairSince] | None) -> dict[tuple[str, str], str | None]:
     assert found is not None
-    return {pair: d.tag if d is not None else None for pair, d in found.items()}
+    return {pair: s.deployment.tag if s.deployment is not None else None for pair, s in found.items()}
 
 
 def test_each_pair_logged_since_comes_once_with_its_newest_deployment_or_none(store: SqlStore) -> None:
@@ -37,8 +38,10 @@ def test_each_pair_logged_since_comes_once_with_its_newest_deployment_or_none(st
         uow.commit()
     found = log.current_since(since)
     assert _tags(found) == {("web", "qa"): "qa-new", ("web", "prod"): None}  # api/qa: before `since`
-    current = (found or {})[("web", "qa")]
+    assert found is not None
+    current = found[("web", "qa")].deployment
     assert current is not None and (current.state, current.id) == (Health.HEALTHY, newer.id)
+    assert (found[("web", "qa")].operations_changed, found[("web", "prod")].operations_changed) == (False, True)
     assert current.started_at is not None and current.started_at.tzinfo is not None
     assert _tags(log.current_since(0)) == {("api", "qa"): "qa-api", ("web", "qa"): "qa-new", ("web", "prod"): None}
     assert log.current_since(log.version(0)[0]) == {}

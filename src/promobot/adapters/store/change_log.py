@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, bindparam, func, select
+from sqlalchemy import Engine, Row, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from promobot import ports
@@ -29,11 +29,20 @@ Value = Operation | Deployment
 VERSION = select(func.max(changes.c.id), func.count(changes.c.id)).where(changes.c.id > bindparam("floor"))
 VERSION_SQLITE = "SELECT max(id), count(id) FROM changes WHERE id > ?"
 OLDEST = select(func.min(changes.c.id))
-_TOUCHED = select(changes.c.app, changes.c.env).where(changes.c.id > bindparam("after")).distinct().subquery()
-# Each pair logged above `after`, with its current deployment's columns (NULL when it has none); the oldest
-# kept id in front of each row.
+_TOUCHED = (
+    select(
+        changes.c.app,
+        changes.c.env,
+        func.max(case((changes.c.kind == writing.OPERATION, 1), else_=0)).label("operations"),
+    )
+    .where(changes.c.id > bindparam("after"))
+    .group_by(changes.c.app, changes.c.env)
+    .subquery()
+)
+# Each pair logged above `after`: whether an operation of it changed (1 or 0), and its current deployment's
+# columns (NULL when it has none); the oldest kept id in front of each row.
 CURRENT_SINCE = select(
-    OLDEST.scalar_subquery(), _TOUCHED.c.app, _TOUCHED.c.env, *deployment_rows.PLAIN_TIMES
+    OLDEST.scalar_subquery(), _TOUCHED.c.app, _TOUCHED.c.env, _TOUCHED.c.operations, *deployment_rows.PLAIN_TIMES
 ).select_from(
     _TOUCHED.outerjoin(
         current_deployments,
@@ -104,15 +113,17 @@ class SqlChangeLog:
             session.commit()
         return gone
 
-    def current_since(self, change_id: int) -> dict[tuple[str, str], Deployment | None] | None:
+    def current_since(self, change_id: int) -> dict[tuple[str, str], ports.PairSince] | None:
         """One statement (`CURRENT_SINCE`); a second (`OLDEST`) only when no pair was logged since."""
         rows = self._read(CURRENT_SINCE, {"after": change_id})
         oldest = rows[0][0] if rows else self._read(OLDEST)[0][0]
         if (oldest if oldest is not None else change_id + 2) > change_id + 1 and change_id > 0:
             return None  # the changes just above `change_id` may have been pruned
         return {
-            (app, env): deployment_rows.from_plain_row(columns) if columns[0] is not None else None
-            for _, app, env, *columns in rows
+            (app, env): ports.PairSince(
+                deployment_rows.from_plain_row(columns) if columns[0] is not None else None, bool(operations)
+            )
+            for _, app, env, operations, *columns in rows
         }
 
 

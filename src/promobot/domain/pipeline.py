@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from promobot.domain import errors
 
@@ -66,10 +67,15 @@ class Pipeline:
         raise errors.UnknownEnvironment(f"unknown environment {name!r}", f"use one of: {', '.join(self.env_names)}")
 
     def app(self, name: str) -> App:
-        for app in self.apps:
-            if app.name == name:
-                return app
+        found = self._apps_by_name.get(name)
+        if found is not None:
+            return found
         raise errors.UnknownApp(f"unknown app {name!r}", f"use one of: {', '.join(self.app_names)}")
+
+    @cached_property
+    def _apps_by_name(self) -> dict[str, App]:
+        """Every app by its name: each webhook names one, and an installation has a thousand."""
+        return {app.name: app for app in reversed(self.apps)}  # the first of a name, as a scan finds
 
     @property
     def env_names(self) -> list[str]:

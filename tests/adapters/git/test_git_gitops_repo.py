@@ -65,9 +65,7 @@ def test_write_pin_is_a_no_op_when_the_file_already_pins_exactly_that(gitops: Gi
     assert gitops.write_pin("development", "web", Pin("web", "dev-1a2b3c4", ""), message="x") is not None
 
 
-def test_write_pin_keeps_every_other_key_and_image_of_an_existing_file(
-    gitops: GitOpsGitRepo, scratch: Scratch
-) -> None:
+def test_write_pin_keeps_every_other_key_and_image_of_an_existing_file(gitops: GitOpsGitRepo, scratch: Scratch) -> None:
     original = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
@@ -118,9 +116,7 @@ def test_two_replicas_writing_different_pins_at_once_both_land(bare: Path, tmp_p
         thread.join()
 
     assert failures == []
-    assert replicas[1].read_pins() == {
-        (env, app): Pin(APPS[app], f"{env}-{app}", DIGEST) for _, env, app in jobs
-    }
+    assert replicas[1].read_pins() == {(env, app): Pin(APPS[app], f"{env}-{app}", DIGEST) for _, env, app in jobs}
 
 
 def test_pins_for_unknown_environments_apps_or_images_are_refused(gitops: GitOpsGitRepo) -> None:
@@ -131,3 +127,20 @@ def test_pins_for_unknown_environments_apps_or_images_are_refused(gitops: GitOps
     with pytest.raises(errors.InvalidReference):
         gitops.write_pin("qa", "web", Pin("other", "t", ""), message="x")
     assert gitops.head() is None
+
+
+def test_pins_read_again_show_what_another_replica_pinned_since_and_a_caller_cannot_spoil_them(
+    bare: Path, tmp_path: Path
+) -> None:
+    reader, writer = make(bare, tmp_path / "reader.git"), make(bare, tmp_path / "writer.git")
+    writer.write_pin("qa", "web", Pin("web", "qa-1", DIGEST), message="Pin web")
+    first = reader.read_pins()
+    first.clear()  # the reader keeps what it read at this head: a caller's changes must not reach it
+    assert reader.read_pins() == {("qa", "web"): Pin("web", "qa-1", DIGEST)}
+
+    writer.write_pin("qa", "web", Pin("web", "qa-2", DIGEST), message="Pin web again")
+    writer.write_pin("prod", "api", Pin("acme/api", "prod-1", ""), message="Pin api")
+    assert reader.read_pins() == {
+        ("qa", "web"): Pin("web", "qa-2", DIGEST),
+        ("prod", "api"): Pin("acme/api", "prod-1", ""),
+    }

@@ -128,11 +128,20 @@ class LocalRuntime:
     def _reconcile_all(self) -> None:
         pins = dict(self._pins())
         with self._lock:
-            todo = [key for key in set(pins) | set(self._running) if key not in self._busy]
+            todo = [
+                key
+                for key in set(pins) | set(self._running)
+                if key not in self._busy and not self._settled(key, pins.get(key))
+            ]
             self._busy.update(todo)
         assert self._pool is not None
         for key in todo:
             self._pool.submit(self._reconcile_guarded, key, pins.get(key))
+
+    def _settled(self, key: Key, pin: Pin | None) -> bool:
+        """Nothing to do for `key` (under the lock): nothing runs there and its pin failed as it is. With a
+        thousand apps pinned, most passes would otherwise hand every one to the pool for nothing."""
+        return key not in self._running and pin is not None and self._failed.get(key) == pin.digest
 
     def _reconcile_guarded(self, key: Key, pin: Pin | None) -> None:
         try:

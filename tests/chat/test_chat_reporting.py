@@ -23,11 +23,8 @@ CHANNELS = reporting.Channels("#deploys", envs={"prod": "#prod"})
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    try:
+    with FakeSlack() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture

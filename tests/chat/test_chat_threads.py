@@ -18,38 +18,21 @@ from promobot.messages import operations
 from promobot.service import queries, reporting
 from promobot.service.context import Context
 from support import databases
+from support.chat_world import CHANNELS, Killed, slack_chat, world_on
 from support.fake_slack import FakeSlack
-from support.fakes import World, make_context
-
-CHANNELS = reporting.Channels("#deploys", envs={"prod": "#prod"})
-
-
-class Killed(BaseException):
-    """The process died at a fault point (nothing after it runs, nothing is cleaned up)."""
+from support.fakes import World
 
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    try:
+    with FakeSlack() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture(params=databases.KINDS)
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Context, World]]:
-    with databases.fresh(request.param, tmp_path / "db") as url:
-        _, world = make_context(tmp_path / "world")
-        world.url = url
-        try:
-            yield world.context(restart=True), world
-        finally:
-            world.close()
-
-
-def _chat(slack: FakeSlack) -> SlackChat:
-    return SlackChat("xoxb-test", base_url=slack.base_url, attempts=2, sleep=lambda _: None)
+    with world_on(request.param, tmp_path) as found:
+        yield found
 
 
 def _queued(ctx: Context, w: World) -> Operation:
@@ -106,16 +89,16 @@ def test_a_restart_in_the_middle_of_an_operations_changes_gives_each_line_once(
     ctx, w = world
     threaded: dict[int, int] = {}
     op = _queued(ctx, w)
-    _report(ctx, _chat(slack), op, threaded)
-    _report(ctx, _chat(slack), _change(ctx, op, Step.AWAITING_ARTIFACT, "waiting for web:dev-1"), threaded)
+    _report(ctx, slack_chat(slack), op, threaded)
+    _report(ctx, slack_chat(slack), _change(ctx, op, Step.AWAITING_ARTIFACT, "waiting for web:dev-1"), threaded)
     _change(ctx, op, Step.PINNED, "pinned")  # changed, then the process died with its report still queued
     assert len(_thread(ctx, slack, op)) == 2
 
     again = w.context(restart=True)
     after: dict[int, int] = {}
-    _report(again, _chat(slack), _change(again, op, Step.DEPLOYING, "asked the engine to sync"), after)
+    _report(again, slack_chat(slack), _change(again, op, Step.DEPLOYING, "asked the engine to sync"), after)
     assert _thread(again, slack, op) == _due(again, op)  # the line the dead process never posted is there too
-    _report(again, _chat(slack), _change(again, op, Step.DONE, "healthy", State.SUCCEEDED), after)
+    _report(again, slack_chat(slack), _change(again, op, Step.DONE, "healthy", State.SUCCEEDED), after)
     assert _thread(again, slack, op) == _due(again, op)
     assert len(_due(again, op)) == 5
 
@@ -128,13 +111,13 @@ def test_a_reporter_killed_after_posting_a_line_before_noting_it_does_not_post_i
     _change(ctx, op, Step.REQUESTED, "started")
     change = _change(ctx, op, Step.AWAITING_ARTIFACT, "waiting for web:dev-1")
     with pytest.raises(Killed):  # its first report: the message, then three lines; killed after the second
-        _report(ctx, _chat(slack), change, {}, checkpoint=_kill_at_line(2))
+        _report(ctx, slack_chat(slack), change, {}, checkpoint=_kill_at_line(2))
     assert _thread(ctx, slack, op) == _due(ctx, op)[:2]
 
     again = w.context(restart=True)
-    _report(again, _chat(slack), change, {})  # the restarted server reports the same change again
+    _report(again, slack_chat(slack), change, {})  # the restarted server reports the same change again
     assert _thread(again, slack, op) == _due(again, op)
-    _report(again, _chat(slack), change, {})  # and once more (say, a replica that was told of it too)
+    _report(again, slack_chat(slack), change, {})  # and once more (say, a replica that was told of it too)
     assert _thread(again, slack, op) == _due(again, op)
 
 
@@ -146,11 +129,11 @@ def test_replicas_reporting_an_operations_changes_in_turn_post_each_line_once(
     a, b = w.context(restart=True), w.context(restart=True)  # two processes on one database
     in_a: dict[int, int] = {}
     in_b: dict[int, int] = {}
-    _report(a, _chat(slack), op, in_a)
-    _report(b, _chat(slack), _change(b, op, Step.REQUESTED, "started"), in_b)
-    _report(a, _chat(slack), _change(a, op, Step.AWAITING_ARTIFACT, "waiting for web:dev-1"), in_a)
-    _report(b, _chat(slack), _change(b, op, Step.PINNED, "pinned"), in_b)
-    _report(a, _chat(slack), _change(a, op, Step.DEPLOYING, "asked the engine to sync"), in_a)
+    _report(a, slack_chat(slack), op, in_a)
+    _report(b, slack_chat(slack), _change(b, op, Step.REQUESTED, "started"), in_b)
+    _report(a, slack_chat(slack), _change(a, op, Step.AWAITING_ARTIFACT, "waiting for web:dev-1"), in_a)
+    _report(b, slack_chat(slack), _change(b, op, Step.PINNED, "pinned"), in_b)
+    _report(a, slack_chat(slack), _change(a, op, Step.DEPLOYING, "asked the engine to sync"), in_a)
     assert _thread(ctx, slack, op) == _due(ctx, op)
     assert len(_due(ctx, op)) == 5
 
@@ -174,12 +157,12 @@ def test_two_replicas_posting_the_same_lines_at_once_leave_one_copy_of_each(
 ) -> None:
     ctx, w = world
     op = _queued(ctx, w)
-    _report(ctx, _chat(slack), op, {})
+    _report(ctx, slack_chat(slack), op, {})
     a, b = w.context(restart=True), w.context(restart=True)
     _change(a, op, Step.REQUESTED, "started")
     change = _change(a, op, Step.AWAITING_ARTIFACT, "waiting for web:dev-1")
     # both read the thread (one line), then b posts the two missing lines, then a posts its copies of them
-    _report(a, Racing(slack, lambda: _report(b, _chat(slack), change, {})), change, {})
+    _report(a, Racing(slack, lambda: _report(b, slack_chat(slack), change, {})), change, {})
     assert _thread(ctx, slack, op) == _due(ctx, op)
     assert len(slack.of("chat.delete")) == 2  # a's later copies
 
@@ -189,12 +172,12 @@ def test_a_restarted_reporter_completes_the_thread_of_an_operation_that_finished
 ) -> None:
     ctx, w = world
     op = _queued(ctx, w)
-    _report(ctx, _chat(slack), op, {})
+    _report(ctx, slack_chat(slack), op, {})
     _change(ctx, op, Step.REQUESTED, "started")
     _change(ctx, op, Step.DONE, "healthy", State.SUCCEEDED)  # the process died before reporting these
 
     again = w.context(restart=True)
-    reporter = reporting.ChatReporter(again.store, _chat(slack), again.pipeline, CHANNELS)
+    reporter = reporting.ChatReporter(again.store, slack_chat(slack), again.pipeline, CHANNELS)
     reporter.start()  # the operation never changes again: the reporter brings recent messages up to date
     try:
         reporter.drain(10)
@@ -213,7 +196,7 @@ def _stored_ts(ctx: Context, op: Operation) -> str:
 
 def test_the_thread_is_read_page_by_page_with_each_lines_key(slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(web_api, "HISTORY", 2)  # two messages a page: the parent and five replies take three
-    chat = _chat(slack)
+    chat = slack_chat(slack)
     parent = chat.post("#deploys", ports.ChatMessage("operation"), key="operation-7")
     keys = ["operation-7/1", "operation-7/2", "", "operation-7/3", "operation-7/4"]
     sent = [chat.reply(parent.channel, parent.ts, ports.ChatMessage(f"line {i}"), key=k) for i, k in enumerate(keys)]
@@ -224,7 +207,7 @@ def test_the_thread_is_read_page_by_page_with_each_lines_key(slack: FakeSlack, m
 
 
 def test_the_fake_shows_metadata_only_when_asked_as_slack_does(slack: FakeSlack) -> None:
-    chat = _chat(slack)
+    chat = slack_chat(slack)
     parent = chat.post("#deploys", ports.ChatMessage("operation"), key="operation-7")
     chat.reply(parent.channel, parent.ts, ports.ChatMessage("queued"), key="operation-7/1")
     plain = chat.client.conversations_replies(channel=parent.channel, ts=parent.ts).data
@@ -237,7 +220,7 @@ def test_the_fake_shows_metadata_only_when_asked_as_slack_does(slack: FakeSlack)
 
 
 def test_deleting_a_line_already_deleted_is_no_error(slack: FakeSlack) -> None:
-    chat = _chat(slack)
+    chat = slack_chat(slack)
     parent = chat.post("#deploys", ports.ChatMessage("operation"))
     line = chat.reply(parent.channel, parent.ts, ports.ChatMessage("queued"), key="operation-7/1")
     chat.delete(line.channel, line.ts)
@@ -251,10 +234,10 @@ def test_a_reporter_told_of_every_change_posts_its_lines_without_reading_the_thr
     ctx, w = world
     threaded: dict[int, int] = {}
     op = _queued(ctx, w)
-    _report(ctx, _chat(slack), op, threaded)
+    _report(ctx, slack_chat(slack), op, threaded)
     for step, message in ((Step.REQUESTED, "started"), (Step.PINNED, "pinned"), (Step.DEPLOYING, "syncing")):
-        _report(ctx, _chat(slack), _change(ctx, op, step, message), threaded)
-    _report(ctx, _chat(slack), _change(ctx, op, Step.DONE, "healthy", State.SUCCEEDED), threaded)
+        _report(ctx, slack_chat(slack), _change(ctx, op, step, message), threaded)
+    _report(ctx, slack_chat(slack), _change(ctx, op, Step.DONE, "healthy", State.SUCCEEDED), threaded)
     assert _thread(ctx, slack, op) == _due(ctx, op)
     assert slack.of("conversations.replies") == []  # Slack's rate limits: no read while the reporter knows
     assert threaded == {}  # a finished operation is forgotten

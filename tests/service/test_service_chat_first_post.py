@@ -16,38 +16,21 @@ from promobot.domain.operations import Operation
 from promobot.service import queries, reporting
 from promobot.service.context import Context
 from support import databases
+from support.chat_world import CHANNELS, Killed, slack_chat, world_on
 from support.fake_slack import FakeSlack
-from support.fakes import World, make_context
-
-CHANNELS = reporting.Channels("#deploys", envs={"prod": "#prod"})
-
-
-class Killed(BaseException):
-    """The process died at a fault point (nothing after it runs, nothing is cleaned up)."""
+from support.fakes import World
 
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    try:
+    with FakeSlack() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture(params=databases.KINDS)
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Context, World]]:
-    with databases.fresh(request.param, tmp_path / "db") as url:
-        _, world = make_context(tmp_path / "world")
-        world.url = url
-        try:
-            yield world.context(restart=True), world
-        finally:
-            world.close()
-
-
-def _chat(slack: FakeSlack) -> SlackChat:
-    return SlackChat("xoxb-test", base_url=slack.base_url, attempts=2, sleep=lambda _: None)
+    with world_on(request.param, tmp_path) as found:
+        yield found
 
 
 def _kill_at(point: str) -> Any:
@@ -65,7 +48,7 @@ def _queued(ctx: Context, w: World) -> Operation:
 
 
 def _report(ctx: Context, slack: FakeSlack, op: Operation, **options: Any) -> bool:
-    return reporting.report(ctx.store, _chat(slack), ctx.pipeline, CHANNELS, op, {}, **options)
+    return reporting.report(ctx.store, slack_chat(slack), ctx.pipeline, CHANNELS, op, {}, **options)
 
 
 def _stored(ctx: Context, op: Operation) -> Operation:
@@ -162,7 +145,7 @@ def test_the_reporter_reports_a_change_again_until_the_other_replicas_first_post
     with ctx.store.unit_of_work() as uow:  # another replica is posting it right now
         assert uow.operations.claim_chat_message(op.id or 0, "#deploys", stale_after=30) is ports.ChatClaim.FIRST
         uow.commit()
-    reporter = reporting.ChatReporter(ctx.store, _chat(slack), ctx.pipeline, CHANNELS, later=0.05)
+    reporter = reporting.ChatReporter(ctx.store, slack_chat(slack), ctx.pipeline, CHANNELS, later=0.05)
     reporter.start()
     try:
         reporter.operation_changed(op)
@@ -188,7 +171,7 @@ def test_a_restarted_reporter_posts_the_message_a_dead_one_claimed_without_waiti
     w.clock.advance(minutes=1)
 
     again = w.context(restart=True)
-    reporter = reporting.ChatReporter(again.store, _chat(slack), again.pipeline, CHANNELS, later=0.05)
+    reporter = reporting.ChatReporter(again.store, slack_chat(slack), again.pipeline, CHANNELS, later=0.05)
     reporter.start()  # the operation does not change again: the reporter looks for such claims itself
     try:
         reporter.drain(10)

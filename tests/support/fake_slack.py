@@ -44,6 +44,12 @@ class FakeSlack:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def response_url(self, n: int) -> str:
         return f"http://127.0.0.1:{self._server.server_port}/respond/{n}"
 

@@ -29,11 +29,8 @@ def world(tmp_path: Path) -> Iterator[tuple[Context, World]]:
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    try:
+    with FakeSlack() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture

@@ -24,11 +24,8 @@ def web(tmp_path: Path) -> Iterator[Web]:
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    try:
+    with FakeSlack() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 def _with_slack(web: Web, slack: FakeSlack) -> None:

@@ -112,3 +112,16 @@ def test_an_apply_that_returns_the_wrong_count_fails_every_caller_instead_of_han
     batches: Batches[str, str] = Batches(lambda items: [], _key)
     with pytest.raises(ValueError):
         batches.run("a/1")
+
+
+def test_an_interrupt_while_applying_reaches_the_leader_and_fails_the_batch_without_retrying_it() -> None:
+    calls: list[list[str]] = []
+
+    def interrupted(items: Sequence[str]) -> list[str]:
+        calls.append(list(items))
+        raise KeyboardInterrupt
+
+    batches: Batches[str, str] = Batches(interrupted, _key)
+    with pytest.raises(KeyboardInterrupt):
+        batches.run("a/1")
+    assert calls == [["a/1"]]  # not tried again alone

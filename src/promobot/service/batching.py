@@ -29,7 +29,7 @@ class _Waiting(Generic[Item, Outcome]):
     woken: threading.Event = field(default_factory=threading.Event)
     done: bool = False
     outcome: Outcome | None = None
-    error: BaseException | None = None
+    error: Exception | None = None
 
 
 class Batches(Generic[Item, Outcome]):
@@ -104,14 +104,14 @@ class Batches(Generic[Item, Outcome]):
     def _settle(self, batch: list[_Waiting[Item, Outcome]]) -> None:
         try:
             outcomes = self._apply([waiting.item for waiting in batch])
-        except BaseException as exc:
+        except Exception as exc:  # (anything else, an interrupt, leaves by `_lead`, failing the batch)
             if len(batch) == 1:
                 _fail(batch[0], exc)
                 return
             for waiting in batch:  # alone, each item succeeds or fails on its own
                 try:
                     _succeed(waiting, self._apply([waiting.item])[0])
-                except BaseException as alone:
+                except Exception as alone:
                     _fail(waiting, alone)
             return
         for waiting, outcome in zip(batch, outcomes, strict=True):
@@ -122,5 +122,5 @@ def _succeed(waiting: _Waiting[Item, Outcome], outcome: Outcome) -> None:
     waiting.outcome, waiting.done = outcome, True
 
 
-def _fail(waiting: _Waiting[Item, Outcome], error: BaseException) -> None:
+def _fail(waiting: _Waiting[Item, Outcome], error: Exception) -> None:
     waiting.error, waiting.done = error, True

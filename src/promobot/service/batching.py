@@ -59,19 +59,33 @@ class Batches(Generic[Item, Outcome]):
         mine: _Waiting[Item, Outcome] = _Waiting(item, frozenset(self._keys(item)))
         with self._guard:
             self._queue.append(mine)
-        while True:
-            with self._guard:
-                batch = self._take() if not mine.done and not self._leading else []
-                self._leading = self._leading or bool(batch)
-            if batch:
-                self._lead(batch)
-            if mine.done:
-                break
-            mine.woken.wait()
-            mine.woken.clear()
+        try:
+            while True:
+                with self._guard:
+                    batch = self._take() if not mine.done and not self._leading else []
+                    self._leading = self._leading or bool(batch)
+                if batch:
+                    self._lead(batch)
+                if mine.done:
+                    break
+                mine.woken.wait()
+                mine.woken.clear()
+        finally:
+            self._leave(mine)
         if mine.error is not None:
             raise mine.error
         return mine.outcome  # type: ignore[return-value]  # set with done, unless error is
+
+    def _leave(self, mine: _Waiting[Item, Outcome]) -> None:
+        """A caller leaving (its item done, or an interrupt while it led another batch): its item must not
+        be applied later with nobody waiting, nor be the one woken to lead the next batch."""
+        with self._guard:
+            if mine not in self._queue:
+                return  # the usual way out: the item was taken, and its leader woke the next one
+            self._queue.remove(mine)
+            successor = self._queue[0] if self._queue and not self._leading else None
+        if successor is not None:
+            successor.woken.set()
 
     def _take(self) -> list[_Waiting[Item, Outcome]]:
         """The oldest waiting items whose keys no earlier waiting item shares (under the guard)."""

@@ -67,6 +67,7 @@ def test_a_log_pruned_past_the_id_answers_none(store: SqlStore, clock: ManualClo
     log.prune(before=clock.at + timedelta(hours=1), keep=2)  # the first two changes go
     assert log.current_since(first) is None  # the second change, above `first`, is gone
     assert set(_tags(log.current_since(first + 1))) == {("c", "qa"), ("d", "qa")}  # all above the second is kept
+    assert log.current_since(0) is None  # a board read when the log was empty: the first changes are gone too
 
 
 def test_an_emptied_log_answers_none_for_a_board_read_before(store: SqlStore) -> None:

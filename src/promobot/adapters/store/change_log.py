@@ -117,8 +117,8 @@ class SqlChangeLog:
         """One statement (`CURRENT_SINCE`); a second (`OLDEST`) only when no pair was logged since."""
         rows = self._read(CURRENT_SINCE, {"after": change_id})
         oldest = rows[0][0] if rows else self._read(OLDEST)[0][0]
-        if (oldest if oldest is not None else change_id + 2) > change_id + 1 and change_id > 0:
-            return None  # the changes just above `change_id` may have been pruned
+        if (oldest is None and change_id > 0) or (oldest is not None and oldest > change_id + 1):
+            return None  # the changes just above `change_id` may have been pruned (or the log emptied)
         return {
             (app, env): ports.PairSince(
                 deployment_rows.from_plain_row(columns) if columns[0] is not None else None, bool(operations)

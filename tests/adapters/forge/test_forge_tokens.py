@@ -63,14 +63,15 @@ def test_an_emptied_token_file_is_one_line_naming_the_file_and_nothing_is_sent(
     token_file.write_text(github.token)
     forge = GitHubForge(api_url=github.base_url, token=token_file, repos={"web": REPO})
     token_file.write_text("  \n")
-    with pytest.raises(errors.PermanentError) as caught:
+    with pytest.raises(errors.TemporaryError) as caught:  # a refresher rewriting it in place: try again soon
         forge.review_state("web", 1)
     assert str(caught.value) == (
         f"no GitHub token in {token_file}; "
-        "the file must hold the forge's API token (promobot reads it again on every request)"
+        "the file must hold the forge's API token (promobot reads it again on every request and will try again)"
     )
+    assert caught.value.retry_after == 2.0
     token_file.unlink()
-    with pytest.raises(errors.PermanentError, match="no GitHub token in"):
+    with pytest.raises(errors.TemporaryError, match="no GitHub token in"):
         forge.review_state("web", 1)
     assert github.requests == []
     assert github.token not in caplog.text

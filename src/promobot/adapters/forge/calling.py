@@ -87,10 +87,12 @@ class Api:
             token = self._token.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError):
             token = ""
-        if not token:
-            raise errors.PermanentError(
+        if not token:  # it was there at start: most likely a refresher is rewriting it in place
+            raise errors.TemporaryError(
                 f"no {self.name} token in {self._token}",
-                "the file must hold the forge's API token (promobot reads it again on every request)",
+                "the file must hold the forge's API token (promobot reads it again on every request "
+                "and will try again)",
+                retry_after=2.0,
             )
         return token
 

@@ -13,6 +13,7 @@ import pytest
 from promobot import ports
 from promobot.adapters.chat.slack import web_api
 from promobot.adapters.chat.slack.web_api import SlackChat
+from promobot.domain import errors
 from promobot.domain.operations import Operation, State, Step
 from promobot.messages import operations
 from promobot.service import queries, reporting
@@ -241,3 +242,20 @@ def test_a_reporter_told_of_every_change_posts_its_lines_without_reading_the_thr
     assert _thread(ctx, slack, op) == _due(ctx, op)
     assert slack.of("conversations.replies") == []  # Slack's rate limits: no read while the reporter knows
     assert threaded == {}  # a finished operation is forgotten
+
+
+def test_a_line_whose_answer_was_lost_is_not_posted_again_by_a_reporter_that_knew_the_thread(
+    world: tuple[Context, World], slack: FakeSlack
+) -> None:
+    ctx, w = world
+    threaded: dict[int, int] = {}
+    op = _queued(ctx, w)
+    _report(ctx, slack_chat(slack), op, threaded)
+    slack.lost_answers["chat.postMessage"] = 1  # the next line is posted, but its answer never arrives
+    change = _change(ctx, op, Step.REQUESTED, "started")
+    with pytest.raises(errors.TemporaryError):
+        _report(ctx, slack_chat(slack), change, threaded)
+    assert _thread(ctx, slack, op) == _due(ctx, op)  # it landed, once: the adapter did not send it again
+
+    _report(ctx, slack_chat(slack), _change(ctx, op, Step.PINNED, "pinned"), threaded)  # the next change
+    assert _thread(ctx, slack, op) == _due(ctx, op)  # read the thread first: "started" is not there twice

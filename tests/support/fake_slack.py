@@ -28,6 +28,7 @@ class FakeSlack:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.messages: list[dict[str, Any]] = []  # every chat.postMessage as posted: channel id, ts, metadata
         self.failures: dict[str, list[tuple[int, str]]] = {}  # method -> [(http status, slack error)]
+        self.lost_answers: dict[str, int] = {}  # method -> how many more calls are carried out, then answered 503
         self.socket_url = ""  # what apps.connections.open answers
         self.post_delay = 0.0  # seconds each top-level chat.postMessage takes (to let reporters race)
         self._ts = itertools.count(1)
@@ -70,6 +71,16 @@ class FakeSlack:
         raise AssertionError(f"fake Slack never saw what the test waited for; calls: {self.calls}")
 
     def _answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        status, headers, answer = self._carry_out(path, body)
+        name = path.removeprefix("/api/")
+        with self._lock:
+            lost = self.lost_answers.get(name, 0)
+            self.lost_answers[name] = max(lost - 1, 0)
+        if lost:  # done, but the caller never learns it (a timeout or a proxy's 503 after the fact)
+            return 503, {}, {"ok": False, "error": "service_unavailable"}
+        return status, headers, answer
+
+    def _carry_out(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
         name = path.removeprefix("/api/") if path.startswith("/api/") else "response_url"
         with self._lock:
             self.calls.append((name, body))

@@ -113,8 +113,10 @@ class SlackChat:
         self._call("chat.update", {"channel": channel, "ts": ts, **_body(message)})
 
     def reply(self, channel: str, thread_ts: str, message: ports.ChatMessage, *, key: str = "") -> ports.Posted:
+        """A keyed line is sent once, not retried: a failed answer may hide a line that was posted, and the
+        reporter reads the thread before it tries again (a retry here would post a second copy)."""
         body = {"channel": channel, "thread_ts": thread_ts, **_body(message), **metadata.marked(key)}
-        found = self._call("chat.postMessage", body)
+        found = self._call("chat.postMessage", body, attempts=1 if key else None)
         return ports.Posted(str(found.get("channel", channel)), str(found["ts"]))
 
     def delete(self, channel: str, ts: str) -> None:

@@ -42,6 +42,14 @@ def _queued(ctx: Context, w: World) -> Operation:
     return op
 
 
+def _posted(ctx: Context, w: World, slack: FakeSlack) -> tuple[Operation, dict[int, int]]:
+    """A queued operation reported once (its message and first line), and the reporter's count."""
+    threaded: dict[int, int] = {}
+    op = _queued(ctx, w)
+    _report(ctx, slack_chat(slack), op, threaded)
+    return op, threaded
+
+
 def _change(ctx: Context, op: Operation, step: Step, message: str, state: State = State.RUNNING) -> Operation:
     """The operation moves on (saved as the worker would save it): one more change, one more line due."""
     with ctx.store.unit_of_work() as uow:
@@ -88,9 +96,7 @@ def test_a_restart_in_the_middle_of_an_operations_changes_gives_each_line_once(
     world: tuple[Context, World], slack: FakeSlack
 ) -> None:
     ctx, w = world
-    threaded: dict[int, int] = {}
-    op = _queued(ctx, w)
-    _report(ctx, slack_chat(slack), op, threaded)
+    op, threaded = _posted(ctx, w, slack)
     _report(ctx, slack_chat(slack), _change(ctx, op, Step.AWAITING_ARTIFACT, "waiting for web:dev-1"), threaded)
     _change(ctx, op, Step.PINNED, "pinned")  # changed, then the process died with its report still queued
     assert len(_thread(ctx, slack, op)) == 2
@@ -233,9 +239,7 @@ def test_a_reporter_told_of_every_change_posts_its_lines_without_reading_the_thr
     world: tuple[Context, World], slack: FakeSlack
 ) -> None:
     ctx, w = world
-    threaded: dict[int, int] = {}
-    op = _queued(ctx, w)
-    _report(ctx, slack_chat(slack), op, threaded)
+    op, threaded = _posted(ctx, w, slack)
     for step, message in ((Step.REQUESTED, "started"), (Step.PINNED, "pinned"), (Step.DEPLOYING, "syncing")):
         _report(ctx, slack_chat(slack), _change(ctx, op, step, message), threaded)
     _report(ctx, slack_chat(slack), _change(ctx, op, Step.DONE, "healthy", State.SUCCEEDED), threaded)
@@ -248,9 +252,7 @@ def test_a_line_whose_answer_was_lost_is_not_posted_again_by_a_reporter_that_kne
     world: tuple[Context, World], slack: FakeSlack
 ) -> None:
     ctx, w = world
-    threaded: dict[int, int] = {}
-    op = _queued(ctx, w)
-    _report(ctx, slack_chat(slack), op, threaded)
+    op, threaded = _posted(ctx, w, slack)
     slack.lost_answers["chat.postMessage"] = 1  # the next line is posted, but its answer never arrives
     change = _change(ctx, op, Step.REQUESTED, "started")
     with pytest.raises(errors.TemporaryError):

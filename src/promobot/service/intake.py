@@ -140,16 +140,11 @@ class Applied:
 
 def reported(ctx: Context, event: DeploymentReported) -> str:
     with ctx.store.unit_of_work() as uow:
-        applied = apply_report(ctx, uow, event)
+        [applied] = apply_reports(ctx, uow, [event])
         if applied.deployment is not None:
             uow.commit()
     after_report(ctx, event, applied)
     return applied.became
-
-
-def apply_report(ctx: Context, uow: ports.UnitOfWork, event: DeploymentReported) -> Applied:
-    """The report's effect inside the caller's unit of work (not committed here)."""
-    return apply_reports(ctx, uow, [event])[0]
 
 
 def apply_reports(ctx: Context, uow: ports.UnitOfWork, events: Sequence[DeploymentReported]) -> list[Applied]:

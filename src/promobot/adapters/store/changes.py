@@ -27,13 +27,11 @@ KEEP_ROWS = 10_000
 
 def record(session: Session, kind: str, *, app: str, env: str, subject_id: int, at: datetime) -> None:
     """Log that the operation or deployment `subject_id` of (app, env) changed."""
-    values = {"kind": kind, "app": app, "env": env, "subject_id": subject_id, "at": at}
-    if writes.insert_returning_id(session, changes, values) % PRUNE_EVERY == 0:
-        prune(session, before=at - timedelta(seconds=KEEP_SECONDS), keep=KEEP_ROWS)
+    record_many(session, [{"kind": kind, "app": app, "env": env, "subject_id": subject_id, "at": at}])
 
 
 def record_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """`record` for several changes (each a dict of its columns) in one INSERT."""
+    """Log several changes (each a dict of its columns) in one INSERT; prune when an id is a `PRUNE_EVERY`th."""
     if not rows:
         return
     ids = session.execute(_INSERT_RETURNING_ID, [dict(row) for row in rows]).scalars().all()
